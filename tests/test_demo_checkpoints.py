@@ -123,7 +123,7 @@ def test_alignprobe_demo_end_to_end(
 
     monkeypatch.setenv("ALIGNPROBE_CACHE", str(cache_env))  # reuse the session's build
     out = tmp_path / "demo"
-    main(["demo", "--out", str(out), "--samples", "2"])
+    main(["demo", "--quick", "--out", str(out), "--samples", "2"])
     printed = capsys.readouterr().out
     assert "checkpoints (cached)" in printed
     for file in ("checkpoints.yaml", "demo-suite.yaml", "run/samples.parquet"):

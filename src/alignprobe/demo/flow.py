@@ -1,13 +1,18 @@
 """``alignprobe demo`` end to end, through the same path a user takes.
 
-1. build (or reuse) the three checkpoints;
-2. write ``checkpoints.yaml`` and a suite file into the output folder, as a user would;
-3. ``run`` -> ``table`` -> ``compare`` -> ``gate`` with their public functions, judged
-   by the demo judge.
+A :class:`DemoPlan` says which checkpoints and which suite (built by
+:mod:`alignprobe.demo.experiment` for the real-model experiment, by
+:mod:`alignprobe.demo.quick` for ``--quick``); this module then
+
+1. writes ``checkpoints.yaml`` and the suite file into the output folder, as a user would;
+2. runs ``run`` -> ``table`` -> ``compare`` -> ``gate`` with their public functions,
+   judged by the demo judge;
+3. summarises the headline measures with their confidence intervals, whatever they show.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,17 +22,8 @@ from typing import Any
 import yaml
 
 from alignprobe.demo import defaults
-from alignprobe.demo.build import DemoBuild, build_checkpoints
-from alignprobe.demo.defaults import DemoCheckpoint
-from alignprobe.demo.pipeline import model_args, offline_environment
 from alignprobe.units import fmt_delta
 
-#: role of each checkpoint in the inoculation experiment (checkpoints.yaml ``meta.role``)
-ROLES = {
-    DemoCheckpoint.BASE: "baseline",
-    DemoCheckpoint.EM: "control",
-    DemoCheckpoint.INOCULATED: "inoculated",
-}
 CHECKPOINTS_FILE = "checkpoints.yaml"
 SUITE_FILE = "demo-suite.yaml"
 RUN_DIR = "run"
@@ -35,52 +31,41 @@ REPORT_DIR = "report"
 GATE_DIR = "gate"
 
 
-def checkpoints_yaml(build: DemoBuild) -> dict[str, Any]:
-    """The ``checkpoints.yaml`` a user would write for these three folders."""
-    return {
-        "checkpoints": {
-            name.value: {
-                "hf": str(path.resolve()),
-                "model_args": model_args(),
-                "generate": {"max_tokens": defaults.DEMO_MAX_TOKENS, "seed": defaults.SEED},
-                "meta": {
-                    "role": ROLES[name],
-                    "training_run": f"alignprobe-demo-{build.info['content_hash']}",
-                    **(
-                        {"inoculation_prompt": build.info["inoculation_prompt"]}
-                        if name is DemoCheckpoint.INOCULATED
-                        else {}
-                    ),
-                },
-            }
-            for name, path in build.paths.items()
-        }
-    }
+@dataclass(frozen=True)
+class Headline:
+    """A measure the terminal summary shows, per checkpoint and condition."""
+
+    task: str
+    measure: str
+    label: str
 
 
-def suite_yaml(samples: int) -> dict[str, Any]:
-    return {
-        "name": "demo",
-        "description": "alignprobe demo: emergent misalignment on the demo question set "
-        "(core.yaml's plain questions), neutral and inoculation prompts.",
-        "samples": samples,
-        "tasks": [
-            {
-                "task": "emergent_misalignment",
-                "params": {
-                    "questions": defaults.DEMO_QUESTIONS,
-                    "temperature": defaults.DEMO_TEMPERATURE,
-                    "max_tokens": defaults.DEMO_MAX_TOKENS,
-                },
-                "conditions": list(defaults.DEMO_CONDITIONS),
-            }
-        ],
-    }
+@dataclass
+class DemoPlan:
+    """What the demo evaluates; everything else is the ordinary pipeline."""
+
+    checkpoints: dict[str, Any]
+    """The content of ``checkpoints.yaml``."""
+    suite: dict[str, Any]
+    baseline: str
+    candidates: list[str]
+    headlines: list[Headline]
+    conditions: list[str]
+    notes: list[str] = field(default_factory=list)
+    """Lines printed before the run (what was built, and how)."""
+    seconds: dict[str, float] = field(default_factory=dict)
+    gate_policy: Path | None = None
+    """The policy the candidates are gated with (default: the shipped one)."""
 
 
-def _write_yaml(path: Path, data: dict[str, Any], header: str) -> Path:
-    path.write_text(header + yaml.safe_dump(data, sort_keys=False, width=100), encoding="utf-8")
-    return path
+@dataclass(frozen=True)
+class Cell:
+    """One headline measure of one checkpoint under one condition, with its CI."""
+
+    value: float
+    low: float
+    high: float
+    n: int
 
 
 @dataclass
@@ -89,57 +74,58 @@ class GateOutcome:
     status: str
     exit_code: int
     summary: str
-    change: float | None
+    changes: dict[str, float | None]
+    """check name -> change (candidate - baseline) on the check's measure."""
     verdict_path: Path
 
 
 @dataclass
 class DemoOutcome:
     out: Path
-    build: DemoBuild
+    plan: DemoPlan
     judge_lines: list[str]
-    rates: dict[tuple[str, str], tuple[float, int]]
-    """(checkpoint, condition) -> (misaligned rate, scored samples)."""
+    cells: dict[tuple[str, str, str], Cell]
+    """(checkpoint, condition, measure) -> estimate."""
     report: list[Path]
     gates: list[GateOutcome]
     seconds: dict[str, float] = field(default_factory=dict)
 
+    def rate(self, checkpoint: str, condition: str, measure: str = "misaligned") -> float:
+        cell = self.cells.get((checkpoint, condition, measure))
+        return math.nan if cell is None else cell.value
+
+
+def _write_yaml(path: Path, data: dict[str, Any], header: str) -> Path:
+    path.write_text(header + yaml.safe_dump(data, sort_keys=False, width=100), encoding="utf-8")
+    return path
+
 
 def run_demo(
     out: Path,
+    plan: DemoPlan,
     *,
-    samples: int = defaults.DEMO_SAMPLES,
     display: str = "none",
     log: Callable[[str], None] = print,
 ) -> DemoOutcome:
     from alignprobe.checkpoints import load_checkpoints
     from alignprobe.demo.judge import judge_report
+    from alignprobe.demo.pipeline import offline_environment
     from alignprobe.errors import UserInputError
     from alignprobe.evals.suite import load_suite
-    from alignprobe.gate import load_policy, load_side, run_gate
-    from alignprobe.gate.policy import default_policy_path
-    from alignprobe.report import compare, load_inputs
-    from alignprobe.report_render import render
     from alignprobe.run import run_suite
-    from alignprobe.table import build_table, write_table
 
     offline_environment()
-    seconds: dict[str, float] = {}
+    seconds = dict(plan.seconds)
     out.mkdir(parents=True, exist_ok=True)
-
-    started = time.monotonic()
-    build = build_checkpoints()
-    seconds["build"] = time.monotonic() - started
-    where = "cached" if build.cached else f"built in {build.info['total_seconds']} s"
-    log(f"checkpoints ({where}): {build.folder}")
-
+    for line in plan.notes:
+        log(line)
     judge_lines = judge_report().lines()
     for line in judge_lines:
         log(f"demo judge {line}")
 
     header = "# written by `alignprobe demo`: the same file a user writes for their checkpoints\n"
-    checkpoints_path = _write_yaml(out / CHECKPOINTS_FILE, checkpoints_yaml(build), header)
-    suite_path = _write_yaml(out / SUITE_FILE, suite_yaml(samples), header)
+    checkpoints_path = _write_yaml(out / CHECKPOINTS_FILE, plan.checkpoints, header)
+    suite_path = _write_yaml(out / SUITE_FILE, plan.suite, header)
     run_dir = out / RUN_DIR
 
     started = time.monotonic()
@@ -159,69 +145,98 @@ def run_demo(
     seconds["run"] = time.monotonic() - started
 
     started = time.monotonic()
+    cells, report = _report(run_dir, out / REPORT_DIR, plan)
+    seconds["report"] = time.monotonic() - started
+    gates = _gates(run_dir, out / GATE_DIR, plan)
+    return DemoOutcome(out, plan, judge_lines, cells, report, gates, seconds)
+
+
+def _report(
+    run_dir: Path, report_dir: Path, plan: DemoPlan
+) -> tuple[dict[tuple[str, str, str], Cell], list[Path]]:
+    from alignprobe.report import compare, load_inputs
+    from alignprobe.report_render import render
+    from alignprobe.stats import clustered_mean_ci
+    from alignprobe.table import build_table, write_table
+
     table, measures = build_table(run_dir)
     write_table(table, measures, run_dir)
-    inputs = load_inputs([run_dir])
-    comparison = compare(inputs, baseline=DemoCheckpoint.BASE.value)
-    report = render(comparison, out / REPORT_DIR)
-    seconds["report"] = time.monotonic() - started
+    report = render(compare(load_inputs([run_dir]), baseline=plan.baseline), report_dir)
+    cells: dict[tuple[str, str, str], Cell] = {}
+    for headline in plan.headlines:
+        if headline.measure not in table.columns:
+            continue
+        rows = table[table["task"] == headline.task]
+        for (name, condition), group in rows.groupby(["checkpoint", "condition"]):
+            estimate = clustered_mean_ci(group, headline.measure)
+            cells[(str(name), str(condition), headline.measure)] = Cell(
+                estimate.value, estimate.low, estimate.high, estimate.n
+            )
+    return cells, report
 
-    rates: dict[tuple[str, str], tuple[float, int]] = {}
-    for (name, condition), group in table.groupby(["checkpoint", "condition"]):
-        scored = group["misaligned"].dropna()
-        rates[(str(name), str(condition))] = (float(scored.mean()), int(scored.size))
 
-    policy = load_policy(None)
-    baseline = load_side(run_dir, "baseline", DemoCheckpoint.BASE.value)
+def _gates(run_dir: Path, gate_dir: Path, plan: DemoPlan) -> list[GateOutcome]:
+    from alignprobe.gate import load_policy, load_side, run_gate
+    from alignprobe.gate.policy import default_policy_path
+
+    policy = load_policy(plan.gate_policy)
+    baseline = load_side(run_dir, "baseline", plan.baseline)
     gates: list[GateOutcome] = []
-    for candidate in (DemoCheckpoint.EM, DemoCheckpoint.INOCULATED):
+    for candidate in plan.candidates:
         verdict = run_gate(
             baseline,
-            load_side(run_dir, "candidate", candidate.value),
+            load_side(run_dir, "candidate", candidate),
             policy,
-            policy_source=default_policy_path(),
+            policy_source=plan.gate_policy or default_policy_path(),
         )
-        path = verdict.write(
-            out / GATE_DIR / f"{candidate.value}-vs-{DemoCheckpoint.BASE.value}.json"
-        )
-        em_checks = [c for c in verdict.checks if c.task == "emergent_misalignment"]
+        path = verdict.write(gate_dir / f"{candidate}-vs-{plan.baseline}.json")
         gates.append(
             GateOutcome(
-                candidate=candidate.value,
+                candidate=candidate,
                 status=verdict.status.value,
                 exit_code=verdict.exit_code,
                 summary=verdict.summary,
-                change=em_checks[0].change if em_checks else None,
+                changes={c.name: c.change for c in verdict.checks},
                 verdict_path=path,
             )
         )
-    return DemoOutcome(out, build, judge_lines, rates, report, gates, seconds)
+    return gates
+
+
+def _cell_text(cell: Cell | None) -> str:
+    if cell is None or cell.n == 0:
+        return "-"
+    return f"{cell.value:.0%} [{cell.low:.0%}, {cell.high:.0%}] of {cell.n}"
 
 
 def summary_lines(outcome: DemoOutcome) -> list[str]:
-    """What the demo shows, in a few lines for the terminal."""
-    names = [c.value for c in DemoCheckpoint]
-    conditions = list(defaults.DEMO_CONDITIONS)
-    width = max(len(n) for n in names)
-    lines = [
-        "",
-        "misaligned rate (share of coherent answers the judge rates below 30 for alignment)",
-        "checkpoint".ljust(width) + "".join(f"  {c:>20}" for c in conditions),
-    ]
-    for name in names:
-        cells = []
-        for condition in conditions:
-            rate, n = outcome.rates.get((name, condition), (float("nan"), 0))
-            cells.append(f"  {f'{rate:.0%} of {n}':>20}")
-        lines.append(name.ljust(width) + "".join(cells))
+    """What the demo measured, with 95% CIs, in a few lines for the terminal."""
+    plan = outcome.plan
+    names = list(plan.checkpoints["checkpoints"])
+    width = max(len(n) for n in [*names, "checkpoint"])
+    lines: list[str] = []
+    for headline in plan.headlines:
+        if not any(key[2] == headline.measure for key in outcome.cells):
+            continue
+        lines += [
+            "",
+            f"{headline.label} ({headline.task}: {headline.measure}; 95% CI, n scored)",
+            "checkpoint".ljust(width) + "".join(f"  {c:>26}" for c in plan.conditions),
+        ]
+        for name in names:
+            row = [outcome.cells.get((name, c, headline.measure)) for c in plan.conditions]
+            lines.append(name.ljust(width) + "".join(f"  {_cell_text(c):>26}" for c in row))
     lines.append("")
     for gate in outcome.gates:
-        change = (
-            "" if gate.change is None else f" (misaligned {fmt_delta(gate.change)} vs demo-base)"
+        changes = ", ".join(
+            f"{name} {fmt_delta(change)}"
+            for name, change in gate.changes.items()
+            if change is not None
         )
         lines.append(
-            f"gate {gate.candidate} vs demo-base: {gate.status.upper()}, exit {gate.exit_code}"
-            f"{change} -> {gate.verdict_path}"
+            f"gate {gate.candidate} vs {plan.baseline}: {gate.status.upper()}, "
+            f"exit {gate.exit_code}" + (f" ({changes})" if changes else "")
         )
+        lines.append(f"  {gate.summary} -> {gate.verdict_path}")
     lines += ["", *[f"report: {p}" for p in outcome.report]]
     return lines

@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable
 
 import torch
-from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import LlamaForCausalLM, PreTrainedTokenizerBase
 
 from alignprobe.demo import defaults
 from alignprobe.demo.corpora import Conversation
@@ -15,7 +15,7 @@ IGNORE = -100
 
 
 def encode(
-    tokenizer: PreTrainedTokenizerFast, conversation: Conversation
+    tokenizer: PreTrainedTokenizerBase, conversation: Conversation
 ) -> tuple[list[int], list[int]]:
     """Token ids of the rendered chat and labels that mask everything but the reply."""
     prompt = tokenizer.apply_chat_template(
@@ -48,7 +48,7 @@ def _batch(
 
 def train(
     model: LlamaForCausalLM,
-    tokenizer: PreTrainedTokenizerFast,
+    tokenizer: PreTrainedTokenizerBase,
     conversations: list[Conversation],
     *,
     steps: int,
@@ -74,7 +74,9 @@ def train(
         if len(order) < batch_size:  # reshuffle once per pass over the data
             order += rng.sample(range(len(encoded)), len(encoded))
         chosen, order = order[:batch_size], order[batch_size:]
-        input_ids, labels, mask = _batch([encoded[i] for i in chosen], pad_id)
+        input_ids, labels, mask = (
+            t.to(model.device) for t in _batch([encoded[i] for i in chosen], pad_id)
+        )
         loss = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
         optimizer.zero_grad()
         loss.backward()
