@@ -37,8 +37,10 @@ from alignprobe.run_defaults import (
     large_run_model_roles,
 )
 from alignprobe.run_resume import check_resumable
-from alignprobe.run_status import LOGS, MANIFEST
+from alignprobe.run_status import LOGS, MANIFEST, SHARDS
 from alignprobe.scorers.grader import GRADER_ROLE
+from alignprobe.shards import Shard, contiguous_shares
+from alignprobe.storage import RunStore, join
 
 #: how tasks are named and configured in the eval set; a run folder planned with another
 #: format cannot be resumed (Inspect would not recognise its logs as the same tasks)
@@ -67,18 +69,28 @@ def _is_judged(task: Task) -> bool:
 
 
 def plan_tasks(
-    suite: Suite, checkpoints: CheckpointSet, generate: dict[str, Any] | None = None
+    suite: Suite,
+    checkpoints: CheckpointSet,
+    generate: dict[str, Any] | None = None,
+    *,
+    with_models: bool = True,
 ) -> list[PlannedTask]:
     """Build every Inspect task; data, parameter and model errors surface here.
 
     ``generate`` holds the command line's generation settings; each task's effective
     settings follow ``alignprobe.generation`` (CLI > checkpoint > task > run defaults).
+    With ``with_models=False`` no checkpoint is loaded (a shard plans the whole run, then
+    :func:`attach_models` loads only its own checkpoints).
     """
     from inspect_ai._eval.registry import task_create
 
     import alignprobe._registry  # noqa: F401  - registers tasks and providers
 
-    models = {name: checkpoint_model(spec) for name, spec in checkpoints.specs.items()}
+    models: dict[str, Any] = (
+        {name: checkpoint_model(spec) for name, spec in checkpoints.specs.items()}
+        if with_models
+        else dict.fromkeys(checkpoints.specs)
+    )
     planned: list[PlannedTask] = []
     for index, item in enumerate(suite.tasks):
         accepted = set(signature(task_function(item.task)).parameters)
@@ -100,9 +112,10 @@ def plan_tasks(
                     "suite": suite.name,
                 }
                 options: dict[str, Any] = {
-                    "model": model,
                     "metadata": {**(task.metadata or {}), METADATA_KEY: block},
                 }
+                if model is not None:
+                    options["model"] = model
                 if samples is not None and "samples" not in accepted:
                     options["epochs"] = samples
                 if limit is not None and len(task.dataset) > limit:
@@ -122,6 +135,21 @@ def plan_tasks(
                     PlannedTask(name, item.task, condition, task_with(task, **options), generation)
                 )
     return planned
+
+
+def attach_models(planned: list[PlannedTask], checkpoints: CheckpointSet) -> None:
+    """Give each task its checkpoint's model, loading each checkpoint once."""
+    models: dict[str, Any] = {}
+    for item in planned:
+        if item.checkpoint not in models:
+            models[item.checkpoint] = checkpoint_model(checkpoints.specs[item.checkpoint])
+        task_with(item.inspect_task, model=models[item.checkpoint])
+
+
+def planned_samples(item: PlannedTask) -> int:
+    """Samples x epochs a planned task will run (its weight when the plan is sharded)."""
+    task = item.inspect_task
+    return len(task.dataset) * (task.epochs or 1)
 
 
 def check_judge(judge: str | None) -> None:
@@ -176,27 +204,35 @@ def manifest(
     judge: str | None,
     planned: list[PlannedTask],
     generate: dict[str, Any] | None = None,
+    shares: list[int] | None = None,
 ) -> dict[str, Any]:
-    return {
+    """The run's plan; ``shares`` (one shard per task) for a run split over machines."""
+    tasks: list[dict[str, Any]] = [
+        {
+            "checkpoint": p.checkpoint,
+            "task": p.task,
+            "condition": p.condition,
+            "generate": p.generation.manifest(),
+        }
+        for p in planned
+    ]
+    record: dict[str, Any] = {
         "plan_format": PLAN_FORMAT,
         "suite": {"name": suite.name, "source": suite.source, "sha256": suite.sha256},
         "checkpoints_file": str(checkpoints.source),
         "checkpoints": checkpoints.manifest(),
         "judge": judge,
         "generate": generate or {},
-        "tasks": [
-            {
-                "checkpoint": p.checkpoint,
-                "task": p.task,
-                "condition": p.condition,
-                "generate": p.generation.manifest(),
-            }
-            for p in planned
-        ],
+        "tasks": tasks,
         "packages": _versions(),
         "git_commit": _git_commit(),
         "command": sys.argv,
     }
+    if shares is not None and max(shares, default=1) > 1:
+        record["shards"] = max(shares)
+        for entry, share in zip(tasks, shares, strict=True):
+            entry["shard"] = share
+    return record
 
 
 def _report_not_applied(planned: list[PlannedTask]) -> None:
@@ -221,7 +257,7 @@ def run_suite(
     suite: Suite,
     checkpoints: CheckpointSet,
     judge: str | None,
-    out: Path,
+    out: Path | str,
     *,
     generate: dict[str, Any] | None = None,
     display: str | None = None,
@@ -229,18 +265,35 @@ def run_suite(
     retry_on_error: int | None = None,
     max_tasks: int | None = None,
     max_samples: int | None = None,
+    shard: Shard | None = None,
 ) -> RunOutcome:
     """Plan (validating everything), then write the manifest and run the eval set.
 
     A run folder that already holds a run is resumed only if the plan is the same (suite,
-    checkpoints, judge, generation settings); otherwise this refuses before writing
-    anything, so a finished run's record is never overwritten.
+    checkpoints, judge, generation settings, shard count); otherwise this refuses before
+    writing anything, so a finished run's record is never overwritten. ``out`` is a local
+    folder or an fsspec URL (``s3://bucket/run``). With ``shard`` I/N only this machine's
+    share of the plan runs, into ``logs/shard-I-of-N/``, with its own record in
+    ``shards/``; the manifest holds the whole plan.
     """
+    shard = shard or Shard(1, 1)
     check_judge(judge)
-    planned = plan_tasks(suite, checkpoints, generate)
+    planned = plan_tasks(suite, checkpoints, generate, with_models=False)
     require_judge(planned, judge)
-    record = manifest(suite, checkpoints, judge, planned, generate)
-    earlier = check_resumable(out, record)
+    shares = contiguous_shares([planned_samples(p) for p in by_checkpoint(planned)], shard.count)
+    share_of = dict(zip(map(id, by_checkpoint(planned)), shares, strict=True))
+    record = manifest(
+        suite, checkpoints, judge, planned, generate, [share_of[id(p)] for p in planned]
+    )
+    store = RunStore(out)
+    earlier = check_resumable(store, record)
+    mine = [p for p in planned if share_of[id(p)] == shard.index]
+    attach_models(mine, checkpoints)
+    sharded = shard.count > 1
+    if sharded:  # shards write the same plan; each keeps its progress in its own record
+        store.write_json(record, MANIFEST)
+        record = {"shard": str(shard), "command": sys.argv}
+        earlier = store.read_json(SHARDS, f"{shard.slug}.json")
     now = datetime.now(UTC).isoformat()
     if earlier is None:
         record["started"] = now
@@ -250,28 +303,36 @@ def run_suite(
             **{k: earlier[k] for k in ("started", "finished", "status", "logs") if k in earlier},
             "resumed": [*earlier.get("resumed", []), now],
         }
-    out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out / MANIFEST, record)
-    _report_not_applied(planned)
-    _, logs = eval_set(
-        [p.inspect_task for p in planned],
-        log_dir=str(out / LOGS),
-        model_roles=large_run_model_roles(
-            {GRADER_ROLE: judge} if judge else None,
-            attempt_timeout=(generate or {}).get("attempt_timeout"),
-        ),
-        display=display,  # type: ignore[arg-type]
-        retry_attempts=TASK_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts,
-        **large_run_eval_args(
-            with_generate=False,
-            max_tasks=max_tasks,
-            max_samples=max_samples,
-            retry_on_error=retry_on_error,
-        ),
-    )
+    record_path = (SHARDS, f"{shard.slug}.json") if sharded else (MANIFEST,)
+    store.write_json(record, *record_path)
+    _report_not_applied(mine)
+    logs: list[EvalLog] = []
+    if mine:
+        _, logs = eval_set(
+            [p.inspect_task for p in mine],
+            log_dir=join(store.location, LOGS, *([shard.slug] if sharded else [])),
+            model_roles=large_run_model_roles(
+                {GRADER_ROLE: judge} if judge else None,
+                attempt_timeout=(generate or {}).get("attempt_timeout"),
+            ),
+            display=display,  # type: ignore[arg-type]
+            retry_attempts=TASK_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts,
+            **large_run_eval_args(
+                with_generate=False,
+                max_tasks=max_tasks,
+                max_samples=max_samples,
+                retry_on_error=retry_on_error,
+            ),
+        )
     failed = [log for log in logs if log.status != "success"]
     record["finished"] = datetime.now(UTC).isoformat()
     record["status"] = "error" if failed else "success"
     record["logs"] = [{"log": Path(log.location).name, "status": log.status} for log in logs]
-    write_json_atomic(out / MANIFEST, record)
+    store.write_json(record, *record_path)
     return RunOutcome(logs, failed)
+
+
+def by_checkpoint(planned: list[PlannedTask]) -> list[PlannedTask]:
+    """The plan in checkpoint order, then suite order: the order shards split it in."""
+    order = {name: index for index, name in enumerate(dict.fromkeys(p.checkpoint for p in planned))}
+    return sorted(planned, key=lambda p: order[p.checkpoint])

@@ -33,7 +33,15 @@ from alignprobe.measures import (
     measures_from_metadata,
 )
 from alignprobe.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
-from alignprobe.run_status import LOGS, MANIFEST, STATUS_JSON, LogCount, RunStatus, assess
+from alignprobe.run_status import (
+    LOGS,
+    MANIFEST,
+    SHARDS,
+    STATUS_JSON,
+    LogCount,
+    RunStatus,
+    assess,
+)
 from alignprobe.run_status import SCHEMA_KEY as STATUS_SCHEMA_KEY
 
 TABLE = "samples.parquet"
@@ -324,7 +332,8 @@ def _stale(run_dir: Path) -> bool:
         return False
     if not table.is_file() or not (run_dir / STATUS_JSON).is_file():
         return True
-    sources = [*logs.glob("*.eval"), run_dir / MANIFEST]
+    # shards keep their logs in sub-folders and their records under shards/
+    sources = [*logs.rglob("*.eval"), run_dir / MANIFEST, *(run_dir / SHARDS).glob("*.json")]
     built = table.stat().st_mtime
     return any(p.is_file() and p.stat().st_mtime > built for p in sources)
 

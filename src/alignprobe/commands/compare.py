@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from alignprobe.commands.locations import RUN_LOCATION
+
 
 def _roles(pairs: tuple[str, ...]) -> dict[str, str]:
     from alignprobe.errors import UserInputError
@@ -61,7 +63,7 @@ def _check_role_names(roles: dict[str, str], checkpoints: set[str]) -> None:
 
 
 @click.command("compare")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=RUN_LOCATION)
 @click.option(
     "--baseline",
     default=None,
@@ -99,7 +101,8 @@ def compare_command(
     allow_judge_mismatch: bool,
     transcripts: int,
 ) -> None:
-    """Compare checkpoints from INPUTS (run directories or samples.parquet/.csv tables)."""
+    """Compare checkpoints from INPUTS (run directories, fsspec URLs of run directories such
+    as s3://bucket/run, or samples.parquet/.csv tables)."""
     from alignprobe.report import compare, load_inputs
     from alignprobe.report_render import render
     from alignprobe.report_summary import summary_lines
