@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -25,10 +26,18 @@ from inspect_ai.log import EvalLog
 
 from alignprobe.checkpoint_models import checkpoint_model
 from alignprobe.checkpoints import CheckpointSet
-from alignprobe.errors import JudgeMissingError, UserInputError
+from alignprobe.errors import ConfigError, JudgeMissingError, UserInputError
 from alignprobe.evals.suite import Suite, task_function
+from alignprobe.external_tasks import (
+    EXTERNAL_CONDITION,
+    ExternalSpec,
+    check_against_task,
+    cluster_missing,
+    create_task,
+    metadata_block,
+)
 from alignprobe.generation import Generation, resolve_generation
-from alignprobe.measures import METADATA_KEY
+from alignprobe.measures import METADATA_KEY, measures_metadata
 from alignprobe.model_names import check_model
 from alignprobe.run_defaults import (
     LARGE_RUN_GENERATE,
@@ -55,6 +64,8 @@ class PlannedTask:
     condition: str
     inspect_task: Task
     generation: Generation
+    judged: bool | None = None
+    """Asks for the grader role; ``None``: read from the task's solvers."""
 
 
 def _is_judged(task: Task) -> bool:
@@ -93,18 +104,26 @@ def plan_tasks(
     )
     planned: list[PlannedTask] = []
     for index, item in enumerate(suite.tasks):
-        accepted = set(signature(task_function(item.task)).parameters)
+        external = item.external()
+        accepted = (
+            set() if external is not None else set(signature(task_function(item.task)).parameters)
+        )
         samples = suite.samples_for(item)
         limit = suite.limit_for(item)
         for name, model in models.items():
             for condition in item.conditions:
-                params = dict(item.params, condition=condition)
-                if samples is not None and "samples" in accepted:
-                    params["samples"] = samples
-                try:
-                    task = task_create(f"alignprobe/{item.task}", **params)
-                except UserInputError as exc:  # name the suite line that asked for it
-                    raise suite.locate(exc, index, condition) from None
+                if external is not None:
+                    task = _external_task(suite, index, external)
+                    judged: bool | None = external.judged
+                else:
+                    judged = None
+                    params = dict(item.params, condition=condition)
+                    if samples is not None and "samples" in accepted:
+                        params["samples"] = samples
+                    try:
+                        task = task_create(f"alignprobe/{item.task}", **params)
+                    except UserInputError as exc:  # name the suite line that asked for it
+                        raise suite.locate(exc, index, condition) from None
                 # the run's own block; Inspect merges Task metadata into log.eval.metadata
                 block = {
                     "checkpoint": name,
@@ -130,11 +149,46 @@ def plan_tasks(
                 options["config"] = generation.config
                 # shown by Inspect's display and in log file names: the checkpoint, not
                 # only its provider string (two scripted/em_rate blocks look alike)
-                options["name"] = f"{item.task}:{name}"
+                options["name"] = f"{_display_name(item.task)}:{name}"
                 planned.append(
-                    PlannedTask(name, item.task, condition, task_with(task, **options), generation)
+                    PlannedTask(
+                        name, item.task, condition, task_with(task, **options), generation, judged
+                    )
                 )
     return planned
+
+
+def _display_name(task: str) -> str:
+    """A task name fit for log file names (another package's task has a '/' or '@')."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", task.rsplit("@", 1)[-1])
+
+
+def _external_task(suite: Suite, index: int, spec: ExternalSpec) -> Task:
+    """Another package's task, its declared measures checked and recorded in its metadata."""
+    item = suite.tasks[index]
+
+    def refuse(message: str, key: str, field: str) -> ConfigError:
+        return ConfigError(
+            message, source=suite.source or None, line=suite.line(index, key), field=field
+        )
+
+    try:
+        task: Task = create_task(suite.task_spec(item), dict(item.params))
+    except UserInputError as exc:
+        raise suite.locate(exc, index, EXTERNAL_CONDITION) from None
+    for measure, key, message in check_against_task(spec, task):
+        raise refuse(message, "measures", f"tasks[{index}].measures[{measure}].{key}")
+    missing = cluster_missing(spec, task)
+    if missing is not None:
+        raise refuse(missing, "cluster", f"tasks[{index}].cluster")
+    declared = measures_metadata(
+        item.task,
+        str(task.version),
+        [m.measure() for m in spec.measures],
+        condition={"name": EXTERNAL_CONDITION},
+        **metadata_block(spec, {"suite": suite.name}),
+    )
+    return task_with(task, metadata={**(task.metadata or {}), **declared})
 
 
 def attach_models(planned: list[PlannedTask], checkpoints: CheckpointSet) -> None:
@@ -159,7 +213,13 @@ def check_judge(judge: str | None) -> None:
 
 
 def require_judge(planned: list[PlannedTask], judge: str | None) -> None:
-    judged = sorted({p.task for p in planned if _is_judged(p.inspect_task)})
+    judged = sorted(
+        {
+            p.task
+            for p in planned
+            if (p.judged if p.judged is not None else _is_judged(p.inspect_task))
+        }
+    )
     if judged and not judge:
         raise JudgeMissingError(
             f"task(s) {', '.join(judged)} are judged: pass --judge <provider/model> "
