@@ -90,10 +90,10 @@ def test_two_shards_in_parallel_into_a_bucket_equal_one_process(
         **s3_env,
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
     }
+    command = [sys.executable, "-m", "alignprobe.cli", *run_args(suite, checkpoints, url)]
     shards = [
         subprocess.Popen(
-            [sys.executable, "-m", "alignprobe.cli", *run_args(suite, checkpoints, url)]
-            + ["--shard", f"{index}/2"],
+            [*command, "--shard", f"{index}/2"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

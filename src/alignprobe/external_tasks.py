@@ -171,13 +171,21 @@ def check_against_task(spec: ExternalSpec, task: Any) -> list[tuple[int, str, st
     for index, measure in enumerate(spec.measures):
         if measure.scorer is None and len(names) != 1:
             problems.append(
-                (index, "scorer", f"the task has {len(names)} scorers ({', '.join(names)}): "
-                 "say which one holds this measure")
+                (
+                    index,
+                    "scorer",
+                    f"the task has {len(names)} scorers ({', '.join(names)}): "
+                    "say which one holds this measure",
+                )
             )
         elif measure.scorer is not None and measure.scorer.split("/")[-1] not in names:
             problems.append(
-                (index, "scorer", f"the task has no scorer '{measure.scorer}'; "
-                 f"its scorers: {', '.join(names) or 'none'}")
+                (
+                    index,
+                    "scorer",
+                    f"the task has no scorer '{measure.scorer}'; "
+                    f"its scorers: {', '.join(names) or 'none'}",
+                )
             )
     return problems
 

@@ -68,9 +68,7 @@ class SuiteTask(BaseModel):
         """The declaration of an external task (``None`` for alignprobe's own)."""
         if self.measures is None:
             return None
-        return ExternalSpec(
-            measures=self.measures, cluster=self.cluster, judged=bool(self.judged)
-        )
+        return ExternalSpec(measures=self.measures, cluster=self.cluster, judged=bool(self.judged))
 
     @field_validator("task")
     @classmethod
