@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from inspect_ai.log import EvalLog
 
-from alignprobe.external_tasks import EXTERNAL_KEY, read_measures
+from alignprobe.external_tasks import EXTERNAL_CONDITION, EXTERNAL_KEY, read_measures
 from alignprobe.measures import EXCLUDED_KEY, TASK_METADATA_KEY, UNSCORED_KEY
 
 
@@ -41,4 +41,5 @@ def read_external_rows(raw: pd.DataFrame, logs: list[EvalLog]) -> pd.DataFrame:
         metadata = json.loads(row["_metadata"])
         group = metadata.get(cluster) if cluster else None
         out.at[index, "question_id"] = str(group if group is not None else row["sample_key"])
+        out.at[index, "condition"] = EXTERNAL_CONDITION  # its own prompts, nothing added
     return out
