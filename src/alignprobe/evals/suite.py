@@ -30,7 +30,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    PydanticSchemaGenerationError,
+    TypeAdapter,
+    field_validator,
+)
 
 from alignprobe.conditions import NEUTRAL
 from alignprobe.errors import ConfigError, UserInputError
@@ -261,6 +269,15 @@ def check_tasks(suite: Suite, data: Any, source: Path) -> None:
             )
 
 
+def _checkable(annotation: Any) -> bool:
+    """Can pydantic check a value against this annotation (not e.g. ``str | Model``)?"""
+    try:
+        TypeAdapter(annotation)
+    except PydanticSchemaGenerationError:
+        return False
+    return True
+
+
 def _check_external(item: SuiteTask, data: Any, source: Path, index: int) -> None:
     """An external task: declared measures, only its own prompts, a known name and params."""
     where = f"tasks[{index}]"
@@ -302,7 +319,7 @@ def _check_external(item: SuiteTask, data: Any, source: Path, index: int) -> Non
         hints = typing.get_type_hints(fn)
     except Exception:
         hints = {}
-    typed = {k: v for k, v in item.params.items() if k in hints}
+    typed = {k: v for k, v in item.params.items() if k in hints and _checkable(hints[k])}
     item.params.update(
         check_task_params(
             item.task,
