@@ -14,6 +14,9 @@ path to a YAML file of the same shape::
         samples: 5          # overrides the suite default
         time_limit: 120     # per-sample limits (Inspect): time_limit, message_limit, token_limit
 
+A task of another package (``package/name``, ``file.py@name``) is listed with the measures
+to read from its scores (:mod:`alignprobe.external_tasks`).
+
 Task names are checked against the registered alignprobe tasks, and ``params`` against
 the task's signature (names and types), so a typo fails before anything runs. An error
 while a task is built from its entry (an unknown condition or question set, a value out
