@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,8 @@ class RunStore:
         if not self.remote:
             path = Path(self._path(*parts))
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(path.name + ".partial")
+            # a name of its own: shards on one file system write the same manifest at once
+            partial = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
             partial.write_text(text, encoding="utf-8")
             os.replace(partial, path)
             return
