@@ -22,7 +22,8 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,15 +77,30 @@ class RunStore:
     def _path(self, *parts: str) -> str:
         return join(self.root, *parts)
 
+    @contextmanager
+    def _reaching(self, what: str, *parts: str) -> Iterator[None]:
+        """A store that cannot be reached (no bucket, no credentials, no server) is one
+        error line naming the URL, not a traceback."""
+        try:
+            yield
+        except UserInputError:
+            raise
+        except Exception as exc:  # botocore, aiohttp, OSError...
+            raise DataError(
+                f"cannot {what}: {type(exc).__name__}: {exc}", source=self.url(*parts)
+            ) from None
+
     def exists(self) -> bool:
-        return bool(self.fs.isdir(self.root))
+        with self._reaching("read the run folder"):
+            return bool(self.fs.isdir(self.root))
 
     def read_json(self, *parts: str) -> dict[str, Any] | None:
         """A JSON record of the run, ``None`` if absent; invalid JSON names the file."""
         path = self._path(*parts)
-        if not self.fs.isfile(path):
-            return None
-        text = self.fs.cat_file(path).decode("utf-8")
+        with self._reaching("read", *parts):
+            if not self.fs.isfile(path):
+                return None
+            text = self.fs.cat_file(path).decode("utf-8")
         try:
             record: dict[str, Any] = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -104,14 +120,16 @@ class RunStore:
             partial.write_text(text, encoding="utf-8")
             os.replace(partial, path)
             return
-        self.fs.pipe_file(self._path(*parts), text.encode("utf-8"))
+        with self._reaching("write", *parts):
+            self.fs.pipe_file(self._path(*parts), text.encode("utf-8"))
 
     def has_logs(self, *parts: str) -> bool:
         """Does the folder (any depth) hold an Inspect log?"""
         folder = self._path(*parts)
-        if not self.fs.isdir(folder):
-            return False
-        return any(str(p).endswith(".eval") for p in self.fs.find(folder))
+        with self._reaching("read", *parts):
+            if not self.fs.isdir(folder):
+                return False
+            return any(str(p).endswith(".eval") for p in self.fs.find(folder))
 
 
 def _version(info: dict[str, Any]) -> str:
