@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -25,10 +26,18 @@ from inspect_ai.log import EvalLog
 
 from alignprobe.checkpoint_models import checkpoint_model
 from alignprobe.checkpoints import CheckpointSet
-from alignprobe.errors import JudgeMissingError, UserInputError
+from alignprobe.errors import ConfigError, JudgeMissingError, UserInputError
 from alignprobe.evals.suite import Suite, task_function
+from alignprobe.external_tasks import (
+    EXTERNAL_CONDITION,
+    ExternalSpec,
+    check_against_task,
+    cluster_missing,
+    create_task,
+    metadata_block,
+)
 from alignprobe.generation import Generation, resolve_generation
-from alignprobe.measures import METADATA_KEY
+from alignprobe.measures import METADATA_KEY, measures_metadata
 from alignprobe.model_names import check_model
 from alignprobe.run_defaults import (
     LARGE_RUN_GENERATE,
@@ -37,8 +46,10 @@ from alignprobe.run_defaults import (
     large_run_model_roles,
 )
 from alignprobe.run_resume import check_resumable
-from alignprobe.run_status import LOGS, MANIFEST
+from alignprobe.run_status import LOGS, MANIFEST, SHARDS
 from alignprobe.scorers.grader import GRADER_ROLE
+from alignprobe.shards import Shard, contiguous_shares
+from alignprobe.storage import RunStore, join
 
 #: how tasks are named and configured in the eval set; a run folder planned with another
 #: format cannot be resumed (Inspect would not recognise its logs as the same tasks)
@@ -53,6 +64,8 @@ class PlannedTask:
     condition: str
     inspect_task: Task
     generation: Generation
+    judged: bool | None = None
+    """Asks for the grader role; ``None``: read from the task's solvers."""
 
 
 def _is_judged(task: Task) -> bool:
@@ -67,32 +80,50 @@ def _is_judged(task: Task) -> bool:
 
 
 def plan_tasks(
-    suite: Suite, checkpoints: CheckpointSet, generate: dict[str, Any] | None = None
+    suite: Suite,
+    checkpoints: CheckpointSet,
+    generate: dict[str, Any] | None = None,
+    *,
+    with_models: bool = True,
 ) -> list[PlannedTask]:
     """Build every Inspect task; data, parameter and model errors surface here.
 
     ``generate`` holds the command line's generation settings; each task's effective
     settings follow ``alignprobe.generation`` (CLI > checkpoint > task > run defaults).
+    With ``with_models=False`` no checkpoint is loaded (a shard plans the whole run, then
+    :func:`attach_models` loads only its own checkpoints).
     """
     from inspect_ai._eval.registry import task_create
 
     import alignprobe._registry  # noqa: F401  - registers tasks and providers
 
-    models = {name: checkpoint_model(spec) for name, spec in checkpoints.specs.items()}
+    models: dict[str, Any] = (
+        {name: checkpoint_model(spec) for name, spec in checkpoints.specs.items()}
+        if with_models
+        else dict.fromkeys(checkpoints.specs)
+    )
     planned: list[PlannedTask] = []
     for index, item in enumerate(suite.tasks):
-        accepted = set(signature(task_function(item.task)).parameters)
+        external = item.external()
+        accepted = (
+            set() if external is not None else set(signature(task_function(item.task)).parameters)
+        )
         samples = suite.samples_for(item)
         limit = suite.limit_for(item)
         for name, model in models.items():
             for condition in item.conditions:
-                params = dict(item.params, condition=condition)
-                if samples is not None and "samples" in accepted:
-                    params["samples"] = samples
-                try:
-                    task = task_create(f"alignprobe/{item.task}", **params)
-                except UserInputError as exc:  # name the suite line that asked for it
-                    raise suite.locate(exc, index, condition) from None
+                if external is not None:
+                    task = _external_task(suite, index, external)
+                    judged: bool | None = external.judged
+                else:
+                    judged = None
+                    params = dict(item.params, condition=condition)
+                    if samples is not None and "samples" in accepted:
+                        params["samples"] = samples
+                    try:
+                        task = task_create(f"alignprobe/{item.task}", **params)
+                    except UserInputError as exc:  # name the suite line that asked for it
+                        raise suite.locate(exc, index, condition) from None
                 # the run's own block; Inspect merges Task metadata into log.eval.metadata
                 block = {
                     "checkpoint": name,
@@ -100,9 +131,10 @@ def plan_tasks(
                     "suite": suite.name,
                 }
                 options: dict[str, Any] = {
-                    "model": model,
                     "metadata": {**(task.metadata or {}), METADATA_KEY: block},
                 }
+                if model is not None:
+                    options["model"] = model
                 if samples is not None and "samples" not in accepted:
                     options["epochs"] = samples
                 if limit is not None and len(task.dataset) > limit:
@@ -117,11 +149,61 @@ def plan_tasks(
                 options["config"] = generation.config
                 # shown by Inspect's display and in log file names: the checkpoint, not
                 # only its provider string (two scripted/em_rate blocks look alike)
-                options["name"] = f"{item.task}:{name}"
+                options["name"] = f"{_display_name(item.task)}:{name}"
                 planned.append(
-                    PlannedTask(name, item.task, condition, task_with(task, **options), generation)
+                    PlannedTask(
+                        name, item.task, condition, task_with(task, **options), generation, judged
+                    )
                 )
     return planned
+
+
+def _display_name(task: str) -> str:
+    """A task name fit for log file names (another package's task has a '/' or '@')."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", task.rsplit("@", 1)[-1])
+
+
+def _external_task(suite: Suite, index: int, spec: ExternalSpec) -> Task:
+    """Another package's task, its declared measures checked and recorded in its metadata."""
+    item = suite.tasks[index]
+
+    def refuse(message: str, key: str, field: str) -> ConfigError:
+        return ConfigError(
+            message, source=suite.source or None, line=suite.line(index, key), field=field
+        )
+
+    try:
+        task: Task = create_task(suite.task_spec(item), dict(item.params))
+    except UserInputError as exc:
+        raise suite.locate(exc, index, EXTERNAL_CONDITION) from None
+    for measure, key, message in check_against_task(spec, task):
+        raise refuse(message, "measures", f"tasks[{index}].measures[{measure}].{key}")
+    missing = cluster_missing(spec, task)
+    if missing is not None:
+        raise refuse(missing, "cluster", f"tasks[{index}].cluster")
+    declared = measures_metadata(
+        item.task,
+        str(task.version),
+        [m.measure() for m in spec.measures],
+        condition={"name": EXTERNAL_CONDITION},
+        **metadata_block(spec, {"suite": suite.name}),
+    )
+    return task_with(task, metadata={**(task.metadata or {}), **declared})
+
+
+def attach_models(planned: list[PlannedTask], checkpoints: CheckpointSet) -> None:
+    """Give each task its checkpoint's model, loading each checkpoint once."""
+    models: dict[str, Any] = {}
+    for item in planned:
+        if item.checkpoint not in models:
+            models[item.checkpoint] = checkpoint_model(checkpoints.specs[item.checkpoint])
+        task_with(item.inspect_task, model=models[item.checkpoint])
+
+
+def planned_samples(item: PlannedTask) -> int:
+    """Samples x epochs a planned task will run (its weight when the plan is sharded)."""
+    task = item.inspect_task
+    return len(task.dataset) * (task.epochs or 1)
 
 
 def check_judge(judge: str | None) -> None:
@@ -131,7 +213,13 @@ def check_judge(judge: str | None) -> None:
 
 
 def require_judge(planned: list[PlannedTask], judge: str | None) -> None:
-    judged = sorted({p.task for p in planned if _is_judged(p.inspect_task)})
+    judged = sorted(
+        {
+            p.task
+            for p in planned
+            if (p.judged if p.judged is not None else _is_judged(p.inspect_task))
+        }
+    )
     if judged and not judge:
         raise JudgeMissingError(
             f"task(s) {', '.join(judged)} are judged: pass --judge <provider/model> "
@@ -176,27 +264,35 @@ def manifest(
     judge: str | None,
     planned: list[PlannedTask],
     generate: dict[str, Any] | None = None,
+    shares: list[int] | None = None,
 ) -> dict[str, Any]:
-    return {
+    """The run's plan; ``shares`` (one shard per task) for a run split over machines."""
+    tasks: list[dict[str, Any]] = [
+        {
+            "checkpoint": p.checkpoint,
+            "task": p.task,
+            "condition": p.condition,
+            "generate": p.generation.manifest(),
+        }
+        for p in planned
+    ]
+    record: dict[str, Any] = {
         "plan_format": PLAN_FORMAT,
         "suite": {"name": suite.name, "source": suite.source, "sha256": suite.sha256},
         "checkpoints_file": str(checkpoints.source),
         "checkpoints": checkpoints.manifest(),
         "judge": judge,
         "generate": generate or {},
-        "tasks": [
-            {
-                "checkpoint": p.checkpoint,
-                "task": p.task,
-                "condition": p.condition,
-                "generate": p.generation.manifest(),
-            }
-            for p in planned
-        ],
+        "tasks": tasks,
         "packages": _versions(),
         "git_commit": _git_commit(),
         "command": sys.argv,
     }
+    if shares is not None and max(shares, default=1) > 1:
+        record["shards"] = max(shares)
+        for entry, share in zip(tasks, shares, strict=True):
+            entry["shard"] = share
+    return record
 
 
 def _report_not_applied(planned: list[PlannedTask]) -> None:
@@ -221,7 +317,7 @@ def run_suite(
     suite: Suite,
     checkpoints: CheckpointSet,
     judge: str | None,
-    out: Path,
+    out: Path | str,
     *,
     generate: dict[str, Any] | None = None,
     display: str | None = None,
@@ -229,18 +325,35 @@ def run_suite(
     retry_on_error: int | None = None,
     max_tasks: int | None = None,
     max_samples: int | None = None,
+    shard: Shard | None = None,
 ) -> RunOutcome:
     """Plan (validating everything), then write the manifest and run the eval set.
 
     A run folder that already holds a run is resumed only if the plan is the same (suite,
-    checkpoints, judge, generation settings); otherwise this refuses before writing
-    anything, so a finished run's record is never overwritten.
+    checkpoints, judge, generation settings, shard count); otherwise this refuses before
+    writing anything, so a finished run's record is never overwritten. ``out`` is a local
+    folder or an fsspec URL (``s3://bucket/run``). With ``shard`` I/N only this machine's
+    share of the plan runs, into ``logs/shard-I-of-N/``, with its own record in
+    ``shards/``; the manifest holds the whole plan.
     """
+    shard = shard or Shard(1, 1)
     check_judge(judge)
-    planned = plan_tasks(suite, checkpoints, generate)
+    planned = plan_tasks(suite, checkpoints, generate, with_models=False)
     require_judge(planned, judge)
-    record = manifest(suite, checkpoints, judge, planned, generate)
-    earlier = check_resumable(out, record)
+    shares = contiguous_shares([planned_samples(p) for p in by_checkpoint(planned)], shard.count)
+    share_of = dict(zip(map(id, by_checkpoint(planned)), shares, strict=True))
+    record = manifest(
+        suite, checkpoints, judge, planned, generate, [share_of[id(p)] for p in planned]
+    )
+    store = RunStore(out)
+    earlier = check_resumable(store, record)
+    mine = [p for p in planned if share_of[id(p)] == shard.index]
+    attach_models(mine, checkpoints)
+    sharded = shard.count > 1
+    if sharded:  # shards write the same plan; each keeps its progress in its own record
+        store.write_json(record, MANIFEST)
+        record = {"shard": str(shard), "command": sys.argv}
+        earlier = store.read_json(SHARDS, f"{shard.slug}.json")
     now = datetime.now(UTC).isoformat()
     if earlier is None:
         record["started"] = now
@@ -250,28 +363,36 @@ def run_suite(
             **{k: earlier[k] for k in ("started", "finished", "status", "logs") if k in earlier},
             "resumed": [*earlier.get("resumed", []), now],
         }
-    out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out / MANIFEST, record)
-    _report_not_applied(planned)
-    _, logs = eval_set(
-        [p.inspect_task for p in planned],
-        log_dir=str(out / LOGS),
-        model_roles=large_run_model_roles(
-            {GRADER_ROLE: judge} if judge else None,
-            attempt_timeout=(generate or {}).get("attempt_timeout"),
-        ),
-        display=display,  # type: ignore[arg-type]
-        retry_attempts=TASK_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts,
-        **large_run_eval_args(
-            with_generate=False,
-            max_tasks=max_tasks,
-            max_samples=max_samples,
-            retry_on_error=retry_on_error,
-        ),
-    )
+    record_path = (SHARDS, f"{shard.slug}.json") if sharded else (MANIFEST,)
+    store.write_json(record, *record_path)
+    _report_not_applied(mine)
+    logs: list[EvalLog] = []
+    if mine:
+        _, logs = eval_set(
+            [p.inspect_task for p in mine],
+            log_dir=join(store.location, LOGS, *([shard.slug] if sharded else [])),
+            model_roles=large_run_model_roles(
+                {GRADER_ROLE: judge} if judge else None,
+                attempt_timeout=(generate or {}).get("attempt_timeout"),
+            ),
+            display=display,  # type: ignore[arg-type]
+            retry_attempts=TASK_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts,
+            **large_run_eval_args(
+                with_generate=False,
+                max_tasks=max_tasks,
+                max_samples=max_samples,
+                retry_on_error=retry_on_error,
+            ),
+        )
     failed = [log for log in logs if log.status != "success"]
     record["finished"] = datetime.now(UTC).isoformat()
     record["status"] = "error" if failed else "success"
     record["logs"] = [{"log": Path(log.location).name, "status": log.status} for log in logs]
-    write_json_atomic(out / MANIFEST, record)
+    store.write_json(record, *record_path)
     return RunOutcome(logs, failed)
+
+
+def by_checkpoint(planned: list[PlannedTask]) -> list[PlannedTask]:
+    """The plan in checkpoint order, then suite order: the order shards split it in."""
+    order = {name: index for index, name in enumerate(dict.fromkeys(p.checkpoint for p in planned))}
+    return sorted(planned, key=lambda p: order[p.checkpoint])

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from alignprobe.errors import ConfigError
-from alignprobe.run_status import LOGS, MANIFEST, read_manifest
+from alignprobe.run_status import LOGS, MANIFEST
+from alignprobe.storage import RunStore
 
 #: manifest fields that define the experiment; the rest (versions, command, times) may change
-_IDENTITY = ("plan_format", "suite", "checkpoints", "judge", "generate", "tasks")
+_IDENTITY = ("plan_format", "suite", "checkpoints", "judge", "generate", "shards", "tasks")
 
 
 def _identity(record: dict[str, Any]) -> dict[str, Any]:
@@ -61,6 +62,11 @@ def describe_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     if before["checkpoints"] != after["checkpoints"]:
         changed = _changed_names(before["checkpoints"] or {}, after["checkpoints"] or {})
         found.append(f"checkpoints changed: {changed}")
+    if before["shards"] != after["shards"]:
+        found.append(
+            f"it was split into {before['shards'] or 1} shard(s), now {after['shards'] or 1} "
+            f"(run every shard with the same --shard I/{before['shards'] or 1})"
+        )
     if before["generate"] != after["generate"]:
         found.append(f"--generate was {before['generate']}, now {after['generate']}")
     if not found and before["tasks"] != after["tasks"]:
@@ -68,20 +74,23 @@ def describe_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return found
 
 
-def check_resumable(out: Path, record: dict[str, Any]) -> dict[str, Any] | None:
+def check_resumable(out: Path | RunStore, record: dict[str, Any]) -> dict[str, Any] | None:
     """The folder's earlier manifest if this run continues it, None for a new folder.
 
-    Raises :class:`ConfigError` (exit 2, nothing written) when the folder holds another run
-    or logs without a manifest, :class:`DataError` when its manifest is not valid JSON.
+    ``out`` is a local folder or the store of one at an fsspec URL. Raises
+    :class:`ConfigError` (exit 2, nothing written) when the folder holds another run or
+    logs without a manifest, :class:`DataError` when its manifest is not valid JSON.
     """
-    if not out.is_dir():
+    store = out if isinstance(out, RunStore) else RunStore(out)
+    out_name = store.location
+    if not store.exists():
         return None
     new_folder = "choose a new --out folder for a new run"
-    earlier = read_manifest(out)  # invalid JSON: DataError naming the file and line
+    earlier = store.read_json(MANIFEST)  # invalid JSON: DataError naming the file and line
     if earlier is None:
-        if any((out / LOGS).glob("*.eval")):
+        if store.has_logs(LOGS):
             raise ConfigError(
-                f"{out / LOGS} already holds logs but there is no {MANIFEST}: not a run "
+                f"{store.url(LOGS)} already holds logs but there is no {MANIFEST}: not a run "
                 f"alignprobe can resume; {new_folder}",
                 field="--out",
             )
@@ -89,9 +98,10 @@ def check_resumable(out: Path, record: dict[str, Any]) -> dict[str, Any] | None:
     differences = describe_differences(earlier, record)
     if differences:
         raise ConfigError(
-            f"{out} holds another run, which this command would overwrite: "
+            f"{out_name} holds another run, which this command would overwrite: "
             + "; ".join(differences)
-            + f". Re-run with that run's arguments to finish it (its command is in {out / MANIFEST}), "
+            + ". Re-run with that run's arguments to finish it (its command is in "
+            f"{store.url(MANIFEST)}), "
             f"or {new_folder}",
             field="--out",
         )

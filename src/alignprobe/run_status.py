@@ -27,6 +27,8 @@ from alignprobe.errors import DataError
 MANIFEST = "manifest.json"
 #: the run folder's Inspect log directory
 LOGS = "logs"
+#: folder of a sharded run's per-shard records (``shard-I-of-N.json``, see alignprobe.shards)
+SHARDS = "shards"
 STATUS_JSON = "run_status.json"
 #: parquet schema metadata key holding the run status JSON
 SCHEMA_KEY = b"alignprobe.run_status"
@@ -46,26 +48,54 @@ def read_manifest(location: Path) -> dict[str, Any] | None:
     return record
 
 
-def manifest_problems(location: Path) -> list[str]:
-    """A run that ended in error (or never finished) cannot vouch for its table."""
-    record = read_manifest(location)
-    if record is None:
-        return []
+def _record_problems(record: dict[str, Any], label: str) -> list[str]:
+    """What one run (or shard) record says: failed logs, an error, an unfinished attempt."""
     failed = [
         str(entry.get("log"))
         for entry in record.get("logs") or []
         if isinstance(entry, dict) and entry.get("status") != "success"
     ]
     if failed:
-        return [f"run manifest: log(s) did not succeed: {', '.join(failed)}"]
+        return [f"{label}: log(s) did not succeed: {', '.join(failed)}"]
     if record.get("status") not in (None, "success"):
-        return [f"run manifest: run status is '{record.get('status')}'"]
+        return [f"{label}: run status is '{record.get('status')}'"]
     if "started" in record and "finished" not in record:
-        return ["run manifest: the run started but never finished"]
+        return [f"{label}: the run started but never finished"]
     resumed = record.get("resumed") or []
     if resumed and str(resumed[-1]) > str(record.get("finished")):
-        return ["run manifest: the run was resumed but that attempt never finished"]
+        return [f"{label}: the run was resumed but that attempt never finished"]
     return []
+
+
+def _shard_problems(location: Path, count: int) -> list[str]:
+    """A sharded run is finished when every shard's record says so."""
+    from alignprobe.shards import Shard
+
+    folder = (location if location.is_dir() else location.parent) / SHARDS
+    problems: list[str] = []
+    for index in range(1, count + 1):
+        shard = Shard(index, count)
+        path = folder / f"{shard.slug}.json"
+        if not path.is_file():
+            problems.append(f"run manifest: shard {shard} has not run (no {SHARDS}/{path.name})")
+            continue
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"invalid JSON: {exc.msg}", source=path, line=exc.lineno) from None
+        problems += _record_problems(record, f"run manifest: shard {shard}")
+    return problems
+
+
+def manifest_problems(location: Path) -> list[str]:
+    """A run that ended in error (or never finished) cannot vouch for its table."""
+    record = read_manifest(location)
+    if record is None:
+        return []
+    shards = record.get("shards")
+    if isinstance(shards, int) and shards > 1:
+        return _shard_problems(location, shards)
+    return _record_problems(record, "run manifest")
 
 
 class LogCount(BaseModel):

@@ -24,6 +24,7 @@ from inspect_ai.analysis import EvalColumn, SampleColumn, samples_df
 from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
 
 from alignprobe.errors import DataError
+from alignprobe.external_rows import read_external_rows
 from alignprobe.measures import (
     EXCLUDED_KEY,
     METADATA_KEY,
@@ -33,7 +34,15 @@ from alignprobe.measures import (
     measures_from_metadata,
 )
 from alignprobe.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
-from alignprobe.run_status import LOGS, MANIFEST, STATUS_JSON, LogCount, RunStatus, assess
+from alignprobe.run_status import (
+    LOGS,
+    MANIFEST,
+    SHARDS,
+    STATUS_JSON,
+    LogCount,
+    RunStatus,
+    assess,
+)
 from alignprobe.run_status import SCHEMA_KEY as STATUS_SCHEMA_KEY
 
 TABLE = "samples.parquet"
@@ -139,6 +148,11 @@ def _score_values(sample: EvalSample) -> str:
     return json.dumps(value if isinstance(value, dict) else {})
 
 
+def _all_scores(sample: EvalSample) -> str:
+    """Every scorer's value (``{scorer: value}``): what another package's task is read from."""
+    return json.dumps({name: score.value for name, score in (sample.scores or {}).items()})
+
+
 def _reasons(sample: EvalSample) -> str:
     """``{"unscored": {measure: reason}, "excluded": {measure: label}}`` of the score."""
     score = _first_score(sample)
@@ -188,6 +202,7 @@ def _columns() -> list[Any]:
         SampleColumn("question_id", path=_meta("question_id"), full=True),
         SampleColumn("_metadata", path=_family_metadata, full=True),
         SampleColumn("_scores", path=_score_values, full=True),
+        SampleColumn("_all_scores", path=_all_scores, full=True),
         SampleColumn("_reasons", path=_reasons, full=True),
         SampleColumn("judge_id", path=_judge_id, full=True),
         SampleColumn("error", path=_error, full=True),
@@ -208,7 +223,7 @@ def _expand(raw: pd.DataFrame, measure_names: list[str]) -> pd.DataFrame:
     scores = [json.loads(s) for s in raw["_scores"]]
     reasons = [json.loads(s) for s in raw["_reasons"]]
     family = pd.DataFrame([json.loads(s) for s in raw["_metadata"]], index=raw.index)
-    out = raw.drop(columns=["_scores", "_reasons", "_metadata"])
+    out = raw.drop(columns=["_scores", "_reasons", "_metadata", "_all_scores"])
     family = family.drop(columns=[c for c in family.columns if c in out.columns])
     for name in measure_names:
         out[name] = [
@@ -266,6 +281,7 @@ def read_run(run_dir: Path) -> RunTable:
     raw = raw.drop(columns=[c for c in ("eval_id", "sample_id") if c in raw.columns])
     raw = raw.rename(columns={"sample_key": "sample_id"})
     names = list(dict.fromkeys(m.name for ms in measures.values() for m in ms))
+    raw = read_external_rows(raw, logs)
     df = _expand(raw, names)
     df.insert(0, "run", run_dir.resolve().name)
     df["epoch"] = df["epoch"].astype(int)
@@ -324,7 +340,8 @@ def _stale(run_dir: Path) -> bool:
         return False
     if not table.is_file() or not (run_dir / STATUS_JSON).is_file():
         return True
-    sources = [*logs.glob("*.eval"), run_dir / MANIFEST]
+    # shards keep their logs in sub-folders and their records under shards/
+    sources = [*logs.rglob("*.eval"), run_dir / MANIFEST, *(run_dir / SHARDS).glob("*.json")]
     built = table.stat().st_mtime
     return any(p.is_file() and p.stat().st_mtime > built for p in sources)
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from alignprobe.commands.locations import OUT_LOCATION, RUN_LOCATION
+
 
 def _roles(pairs: tuple[str, ...]) -> dict[str, str]:
     from alignprobe.errors import UserInputError
@@ -61,7 +63,7 @@ def _check_role_names(roles: dict[str, str], checkpoints: set[str]) -> None:
 
 
 @click.command("compare")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=RUN_LOCATION)
 @click.option(
     "--baseline",
     default=None,
@@ -69,9 +71,9 @@ def _check_role_names(roles: dict[str, str], checkpoints: set[str]) -> None:
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=OUT_LOCATION,
     required=True,
-    help="Folder for report.md and report.html.",
+    help="Folder for report.md and report.html (or an fsspec URL, s3://bucket/reports/x).",
 )
 @click.option(
     "--role",
@@ -94,16 +96,20 @@ def _check_role_names(roles: dict[str, str], checkpoints: set[str]) -> None:
 def compare_command(
     inputs: tuple[Path, ...],
     baseline: str | None,
-    out: Path,
+    out: Path | str,
     roles: tuple[str, ...],
     allow_judge_mismatch: bool,
     transcripts: int,
 ) -> None:
-    """Compare checkpoints from INPUTS (run directories or samples.parquet/.csv tables)."""
+    """Compare checkpoints from INPUTS (run directories, fsspec URLs of run directories such
+    as s3://bucket/run, or samples.parquet/.csv tables)."""
     from alignprobe.report import compare, load_inputs
     from alignprobe.report_render import render
     from alignprobe.report_summary import summary_lines
+    from alignprobe.storage import mirror_dir, publish
 
+    url = out if isinstance(out, str) else None
+    out = mirror_dir(url) if url is not None else Path(out)  # rendered here, then uploaded
     _check_out_folder(out)
     role_of = _roles(roles)
     loaded = load_inputs(list(inputs), role_of)
@@ -117,7 +123,8 @@ def compare_command(
     for line in summary_lines(comparison):
         click.echo(line)
     click.echo("")
-    for path in render(comparison, out):
+    written = render(comparison, out)
+    for path in publish(written, url) if url is not None else written:
         click.echo(f"wrote {path}")
     for line in comparison.incomplete:
         click.echo(f"alignprobe: {line}", err=True)

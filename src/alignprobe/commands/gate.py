@@ -8,6 +8,7 @@ from typing import Literal
 
 import click
 
+from alignprobe.commands.locations import RUN_LOCATION
 from alignprobe.gate.types import GateMode, GateTest
 
 _PATH = click.Path(path_type=Path)
@@ -29,15 +30,17 @@ def _spending(name: str) -> Literal["obrien-fleming", "pocock"]:
     "--baseline",
     required=True,
     multiple=True,
-    type=_PATH,
-    help="Run dir, table file or imported result; repeat to concatenate rounds.",
+    type=RUN_LOCATION,
+    help="Run dir (or its URL, s3://...), table file or imported result; repeat to "
+    "concatenate rounds.",
 )
 @click.option(
     "--candidate",
     required=True,
     multiple=True,
-    type=_PATH,
-    help="Run dir, table file or imported result; repeat to concatenate rounds.",
+    type=RUN_LOCATION,
+    help="Run dir (or its URL, s3://...), table file or imported result; repeat to "
+    "concatenate rounds.",
 )
 @click.option(
     "--policy", type=_PATH, default=None, help="Gate policy YAML [default: built-in gate.yaml]."
@@ -119,6 +122,7 @@ def gate_command(
     from alignprobe.gate.policy import default_policy_path
     from alignprobe.gate.report import append_step_summary, terminal_table, write_junit
     from alignprobe.gate.results import combine_sides
+    from alignprobe.storage import publish, remote_origin
 
     looks = None
     if (look is None) != (of is None):
@@ -152,7 +156,10 @@ def gate_command(
         options=GateOptions(allow_judge_mismatch, allow_version_mismatch, looks),
     )
     click.echo(terminal_table(verdict))
-    written = [verdict.write(json_path or _default_verdict_path(candidate[-1]))]
+    written: list[Path | str] = [verdict.write(json_path or _default_verdict_path(candidate[-1]))]
+    origin = remote_origin(candidate[-1]) if json_path is None else None
+    if origin is not None:  # beside the candidate's logs in the store, as for a local run
+        written += publish([Path(written[0])], origin)
     if junit is not None:
         written.append(write_junit(verdict, junit))
     summary = append_step_summary(verdict)

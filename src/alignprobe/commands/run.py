@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from alignprobe.commands.locations import OUT_LOCATION
+
 
 @click.command("run")
 @click.option(
@@ -33,9 +35,17 @@ import click
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=OUT_LOCATION,
     default=None,
-    help="Run directory [default: results/<suite>].",
+    help="Run directory, or an fsspec URL such as s3://bucket/run [default: results/<suite>].",
+)
+@click.option(
+    "--shard",
+    "shard_spec",
+    default=None,
+    metavar="I/N",
+    help="Run only share I of N of the plan (N machines, one shared --out); "
+    "e.g. --shard ${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}.",
 )
 @click.option(
     "--display",
@@ -78,7 +88,8 @@ def run_command(
     suite_name: str,
     checkpoints_file: Path,
     judge: str | None,
-    out: Path | None,
+    out: Path | str | None,
+    shard_spec: str | None,
     display: str | None,
     retry_attempts: int | None,
     retry_on_error: int | None,
@@ -95,7 +106,9 @@ def run_command(
     from alignprobe.evals.suite import load_suite
     from alignprobe.generation import parse_generate_args
     from alignprobe.run import run_suite
+    from alignprobe.shards import parse_shard
 
+    shard = parse_shard(shard_spec) if shard_spec is not None else None
     generate = parse_generate_args(generate_args)
     suite = load_suite(suite_name)
     checkpoints = load_checkpoints(checkpoints_file)
@@ -111,7 +124,10 @@ def run_command(
         retry_on_error=retry_on_error,
         max_tasks=max_tasks,
         max_samples=max_samples,
+        shard=shard,
     )
+    if shard is not None and not outcome.logs and not outcome.failed:
+        click.echo(f"shard {shard}: nothing of the plan falls to this shard")
     for log in outcome.logs:
         click.echo(f"{log.status}: {log.location}")
     if outcome.failed:
@@ -120,4 +136,7 @@ def run_command(
             click.echo(f"alignprobe: log did not succeed: {log.location}: {message}", err=True)
         click.echo("alignprobe: re-run the same command to finish the missing samples", err=True)
         sys.exit(1)
-    click.echo(f"run complete: {run_dir}")
+    if shard is not None and shard.count > 1:
+        click.echo(f"shard {shard} complete: {run_dir} (the run is complete when every shard is)")
+    else:
+        click.echo(f"run complete: {run_dir}")

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import click
 
+from alignprobe.commands.locations import RUN_LOCATION
+
 
 @click.command("table")
-@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("run_dir", type=RUN_LOCATION)
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -23,8 +25,13 @@ import click
     help="Folder for the table [default: RUN_DIR].",
 )
 def table_command(run_dir: Path, out: Path | None) -> None:
-    """Build the results table (one row per sample x epoch) from RUN_DIR/logs."""
+    """Build the results table (one row per sample x epoch) from RUN_DIR/logs.
+
+    RUN_DIR may be an fsspec URL (s3://bucket/run): the table is built from a local mirror
+    of its logs and written back beside them unless --out says where.
+    """
     from alignprobe.run_status import RERUN_HINT
+    from alignprobe.storage import publish, remote_origin
     from alignprobe.table import read_run, write_table
 
     built = read_run(run_dir)
@@ -37,7 +44,8 @@ def table_command(run_dir: Path, out: Path | None) -> None:
         expected = planned.get((checkpoint, task, condition))
         short = f" of {expected} planned" if expected is not None and int(rows) < expected else ""
         click.echo(f"{checkpoint}  {task}  {condition}: {rows} rows{short}")
-    for path in paths:
+    origin = remote_origin(run_dir) if out is None else None
+    for path in publish(paths, origin) if origin is not None else paths:
         click.echo(f"wrote {path}")
     if status is not None and not status.complete:
         click.echo(f"alignprobe: run incomplete: {status.summary()}; {RERUN_HINT}", err=True)

@@ -14,6 +14,9 @@ path to a YAML file of the same shape::
         samples: 5          # overrides the suite default
         time_limit: 120     # per-sample limits (Inspect): time_limit, message_limit, token_limit
 
+A task of another package (``package/name``, ``file.py@name``) is listed with the measures
+to read from its scores (:mod:`alignprobe.external_tasks`).
+
 Task names are checked against the registered alignprobe tasks, and ``params`` against
 the task's signature (names and types), so a typo fails before anything runs. An error
 while a task is built from its entry (an unknown condition or question set, a value out
@@ -24,15 +27,32 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import typing
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    PydanticSchemaGenerationError,
+    TypeAdapter,
+    field_validator,
+)
 
 from alignprobe.conditions import NEUTRAL
 from alignprobe.errors import ConfigError, UserInputError
+from alignprobe.external_tasks import (
+    EXTERNAL_CONDITION,
+    ExternalMeasure,
+    ExternalSpec,
+    is_external,
+    resolve_spec,
+)
+from alignprobe.external_tasks import task_function as external_function
 from alignprobe.fileio import LineDict, LineList, load_yaml, validate
 from alignprobe.task_params import check_task_params
 
@@ -50,6 +70,16 @@ class SuiteTask(BaseModel):
     time_limit: int | None = Field(default=None, ge=1)
     message_limit: int | None = Field(default=None, ge=1)
     token_limit: int | None = Field(default=None, ge=1)
+    # another package's task (alignprobe.external_tasks): how to read its scores
+    measures: list[ExternalMeasure] | None = None
+    cluster: str | None = None
+    judged: bool | None = None
+
+    def external(self) -> ExternalSpec | None:
+        """The declaration of an external task (``None`` for alignprobe's own)."""
+        if self.measures is None:
+            return None
+        return ExternalSpec(measures=self.measures, cluster=self.cluster, judged=bool(self.judged))
 
     @field_validator("task")
     @classmethod
@@ -95,6 +125,15 @@ class Suite(BaseModel):
             key, field = "", f"{where}.{error.field}" if error.field else where
         line = lines.get(key) or lines.get(key.partition(".")[0]) or lines.get("")
         return type(error)(error.message, source=self.source, line=line, field=field)
+
+    def line(self, index: int, key: str = "") -> int | None:
+        """Line of task ``index`` (or of one of its keys) in the suite file."""
+        lines = self._lines[index] if index < len(self._lines) else {}
+        return lines.get(key) or lines.get("")
+
+    def task_spec(self, item: SuiteTask) -> str:
+        """What Inspect loads for the entry (a file task's path made absolute)."""
+        return resolve_spec(item.task, Path(self.source) if self.source else None)
 
     def samples_for(self, item: SuiteTask) -> int | None:
         return item.samples if item.samples is not None else self.samples
@@ -176,6 +215,18 @@ def check_tasks(suite: Suite, data: Any, source: Path) -> None:
 
     for index, item in enumerate(suite.tasks):
         where = f"tasks[{index}]"
+        if is_external(item.task):
+            _check_external(item, data, source, index)
+            continue
+        declared = [k for k in ("measures", "cluster", "judged") if getattr(item, k) is not None]
+        if declared and item.task in ALIGNPROBE_TASKS:
+            raise ConfigError(
+                f"alignprobe tasks declare their own measures; '{declared[0]}' is only for "
+                "tasks of other packages",
+                source=source,
+                line=_task_line(data, index, declared[0]),
+                field=f"{where}.{declared[0]}",
+            )
         if item.task not in ALIGNPROBE_TASKS:
             raise ConfigError(
                 f"unknown task '{item.task}'; registered tasks: {', '.join(ALIGNPROBE_TASKS)}",
@@ -219,6 +270,69 @@ def check_tasks(suite: Suite, data: Any, source: Path) -> None:
                 line=_task_line(data, index, "task"),
                 field=f"{where}.task",
             )
+
+
+def _checkable(annotation: Any) -> bool:
+    """Can pydantic check a value against this annotation (not e.g. ``str | Model``)?"""
+    try:
+        TypeAdapter(annotation)
+    except PydanticSchemaGenerationError:
+        return False
+    return True
+
+
+def _check_external(item: SuiteTask, data: Any, source: Path, index: int) -> None:
+    """An external task: declared measures, only its own prompts, a known name and params."""
+    where = f"tasks[{index}]"
+    if item.measures is None:
+        raise ConfigError(
+            f"'{item.task}' is not an alignprobe task: declare the measures to read from its "
+            "scores (measures: [{name, kind: rate|score, direction: good-high|good-low, "
+            "scorer, key}])",
+            source=source,
+            line=_task_line(data, index, "task"),
+            field=f"{where}.measures",
+        )
+    if item.conditions != [EXTERNAL_CONDITION]:
+        raise ConfigError(
+            f"conditions: only [{EXTERNAL_CONDITION}] for another package's task (alignprobe "
+            "cannot add its prompt conditions to it; the task runs with its own prompts)",
+            source=source,
+            line=_task_line(data, index, "conditions"),
+            field=f"{where}.conditions",
+        )
+    try:
+        fn = external_function(resolve_spec(item.task, source))
+    except ConfigError as exc:
+        raise ConfigError(
+            exc.message, source=source, line=_task_line(data, index, "task"), field=f"{where}.task"
+        ) from None
+    lines = _task_lines(data, index)
+    accepted = inspect.signature(fn).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    for param in item.params:
+        if param not in accepted and not takes_any:
+            raise ConfigError(
+                f"task '{item.task}' has no parameter '{param}'; it takes: {', '.join(accepted)}",
+                source=source,
+                line=lines.get(f"params.{param}"),
+                field=f"{where}.params.{param}",
+            )
+    try:  # another package's annotations may not resolve here: then values go as written
+        hints = typing.get_type_hints(fn)
+    except Exception:
+        hints = {}
+    typed = {k: v for k, v in item.params.items() if k in hints and _checkable(hints[k])}
+    item.params.update(
+        check_task_params(
+            item.task,
+            fn,
+            typed,
+            field_prefix=f"{where}.params.",
+            source=source,
+            lines={p: lines.get(f"params.{p}") for p in typed},
+        )
+    )
 
 
 def load_suite(suite: str | Path) -> Suite:

@@ -55,9 +55,11 @@ _NOT_MEASURES = ("epoch", "sample_id", "question_id", "task_version")
 
 def _result_measures(side: Side, task: str) -> set[str]:
     """``task``'s measures in measures.json, and numeric columns with a value in its rows."""
+    declared = {m.name for m in side.measures.get(task, [])}
+    if declared:  # a task that declares its measures has no others (a metadata number is none)
+        return declared
     rows = side.table[side.table["task"].astype(str) == task].select_dtypes("number")
-    columns = {str(c) for c in rows.columns[rows.notna().any()]} - set(_NOT_MEASURES)
-    return columns | {m.name for m in side.measures.get(task, [])}
+    return {str(c) for c in rows.columns[rows.notna().any()]} - set(_NOT_MEASURES)
 
 
 def _field(loc: tuple[int | str, ...]) -> str:

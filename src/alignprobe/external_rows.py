@@ -1,0 +1,45 @@
+"""The results-table rows of another package's task: its declared measures, its clusters.
+
+alignprobe's own scorers give one dict of measures per sample; another package's task
+gives whatever its scorers give. The suite declared which scorer (and key) holds each
+measure and which sample metadata field groups samples (:mod:`alignprobe.external_tasks`);
+the run recorded that in the log. Here each row's ``_scores`` / ``_reasons`` are rebuilt
+from that record, so the rest of the table treats the task like alignprobe's own.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from inspect_ai.log import EvalLog
+
+from alignprobe.external_tasks import EXTERNAL_CONDITION, EXTERNAL_KEY, read_measures
+from alignprobe.measures import EXCLUDED_KEY, TASK_METADATA_KEY, UNSCORED_KEY
+
+
+def _reading(log: EvalLog) -> dict[str, Any] | None:
+    block = ((log.eval.metadata or {}).get(TASK_METADATA_KEY) or {}).get(EXTERNAL_KEY)
+    return dict(block) if isinstance(block, dict) else None
+
+
+def read_external_rows(raw: pd.DataFrame, logs: list[EvalLog]) -> pd.DataFrame:
+    """``raw`` (one row per sample, from ``samples_df``) with external tasks' rows read."""
+    readings = {Path(log.location).name: r for log in logs if (r := _reading(log)) is not None}
+    if not readings or raw.empty:
+        return raw
+    out = raw.copy()
+    for index, row in out[out["log"].isin(list(readings))].iterrows():
+        reading = readings[str(row["log"])]
+        values, unscored = read_measures(json.loads(row["_all_scores"]), reading["measures"])
+        out.at[index, "_scores"] = json.dumps(values)
+        out.at[index, "_reasons"] = json.dumps({UNSCORED_KEY: unscored, EXCLUDED_KEY: {}})
+        # samples are grouped by the declared metadata field, else each is its own group
+        cluster = reading.get("cluster")
+        metadata = json.loads(row["_metadata"])
+        group = metadata.get(cluster) if cluster else None
+        out.at[index, "question_id"] = str(group if group is not None else row["sample_key"])
+        out.at[index, "condition"] = EXTERNAL_CONDITION  # its own prompts, nothing added
+    return out
