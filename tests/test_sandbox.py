@@ -253,8 +253,8 @@ def test_hostile_samples_fail_and_the_run_goes_on(tmp_path: Path) -> None:
     }
     assert outcomes == {
         **{problem_id: "failed" for problem_id in attacks},
-        "is_palindrome": "correct",
-        "transpose": "correct",
+        "is_palindrome": "solved",
+        "transpose": "solved",
     }
     assert not escape.exists()
     assert not _sandboxed_processes()
