@@ -40,7 +40,7 @@ from alignprobe.units import MISSING, fmt, fmt_delta
 #: the checkpoint meta key naming the domain a checkpoint was trained on
 TRAINED_ON = "trained_on"
 #: roles whose checkpoint counts as "before any training" for the wording screening
-BASE_ROLES = ("base", "control")
+BASE_ROLES = ("baseline", "control")
 RATE_TITLES = {
     "hack_rate": "hack rate (hackable)",
     "report_recall": "report recall (hackable)",
