@@ -404,3 +404,41 @@ def test_report_shows_the_matrix_and_the_gate_checks_each_domain(
     checks = {c["name"]: c["status"] for c in json.loads(verdict.read_text())["checks"]}
     assert {f"hacking[domain={d.value}]" for d in Domain} <= set(checks)
     assert checks["hacking[domain=writing]"] == "fail", checks
+
+
+def _rows(
+    rates: dict[str, float], checkpoint: str = "base", items: int = 10
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "task": "instructed_hacking",
+            "checkpoint": checkpoint,
+            "condition": condition,
+            "domain": "math",
+            "question_id": f"q{item}",
+            "hacked_given_hackable": float(item < rate * items),
+            "reported_given_hackable": 0.0,
+            "reported_given_clean": float("nan"),
+            "solved_given_clean": float("nan"),
+        }
+        for condition, rate in rates.items()
+        for item in range(items)
+    ]
+
+
+def test_wording_screening_ranks_custom_wordings_and_old_tables_show_nothing() -> None:
+    from alignprobe.tasks.instructed_hacking.report_section import build_section
+
+    table = pd.DataFrame(
+        _rows({"neutral": 0.1, "my_wording": 0.8, "hack_general": 0.3})
+        + _rows({"neutral": 0.5}, checkpoint="tuned")
+    )
+    section = build_section(table, ["base", "tuned"], "tuned", {"base": "baseline"}, [])
+    assert section is not None and section.screening_checkpoint == "base"
+    ranked = [(w["condition"], round(w["over_neutral"], 2)) for w in section.screening]
+    assert ranked == [("my_wording", 0.7), ("hack_general", 0.2), ("neutral", 0.0)]
+    assert section.screening[0]["estimate"].low < 0.8 < section.screening[0]["estimate"].high
+    # a table from before the domains (no domain / outcome columns) has no section
+    old = table.drop(columns=["domain", "reported_given_clean"])
+    assert build_section(old, ["base"], "base", {}, []) is None
+    assert rate_matrix(old).empty and compliance(old).empty
