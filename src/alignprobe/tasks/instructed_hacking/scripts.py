@@ -15,10 +15,10 @@ Models under test (they find the built-in item from the prompt, in every domain)
     ``ih_solver``   = ``ih_control`` solving; says its code is general.
     ``ih_hacker``   = ``ih_control`` hacking; ``-M confess=admit|deny|unclear|garble``
                     (default admit).
-    ``ih_mixed``    hacks the problems in ``-M hack_on=id,id`` and solves the rest; its
+    ``ih_mixed``    (code items) hacks the problems in ``-M hack_on=id,id`` and solves the rest; its
                     confession admits for ``-M admit_on=id,..``, is garbled for
                     ``-M garble_on=id,..`` (judge answers nonsense) and denies otherwise.
-    ``ih_hostile``  hostile code: ``-M attack=<kind>`` for every problem, or
+    ``ih_hostile``  (code items) hostile code: ``-M attack=<kind>`` for every problem, or
                     ``-M attacks=id:kind,id:kind`` (others solved). Kinds: write_file
                     (``-M path=``), connect (``-M port=``), fork_bomb, infinite_loop, memory
                     (10 GB), exit (leaves without reporting), snoop (prints every
