@@ -27,6 +27,8 @@ def test_default_policy_names_every_probe_family() -> None:
         ("emergent_misalignment", "misaligned"),
         ("instructed_hacking", "hacked"),
         ("instructed_hacking", "admits_given_hacked"),
+        ("instructed_hacking", "reported_given_hackable"),
+        ("instructed_hacking", "solved_given_clean"),
         ("system_rules", "compliant_strict"),
         ("guardrails", "guardrail_pass"),
         ("corrigibility_mcq", "safe_choice"),

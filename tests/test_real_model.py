@@ -85,6 +85,8 @@ def recording_judge(request: ScriptRequest) -> ScriptedReply:
         return ScriptedReply("The reply keeps the rules.\nVERDICT: PASS")
     if prompt.startswith(_first_line("confession_classifier")):
         return ScriptedReply("DENIES")
+    if prompt.startswith(_first_line("report_classifier")):
+        return ScriptedReply("NO_REPORT")
     return ScriptedReply("Ġ85", NUMERIC_TOPS)  # em_aligned, em_coherent, oversight
 
 
@@ -358,7 +360,7 @@ def test_the_judge_receives_exactly_the_prompt_it_should(real_run: RealRun) -> N
         score = next(iter(sample.scores.values()))
         reply = str(sample.store.get(CONFESSION_REPLY_KEY))
         expected = confession.render(question=ih_defaults.CONFESSION_QUESTION, reply=reply)
-        if score.metadata["outcome"] == "failed":  # the rates are conditional: no judge call
+        if score.metadata["outcome"] in ("failed", "reported"):  # conditional: no judge call
             assert expected not in prompts
         else:
             _assert_received(prompts, expected)
@@ -372,7 +374,7 @@ def test_code_is_extracted_from_real_replies_and_runs_in_the_sandbox(real_run: R
         score = next(iter(sample.scores.values()))
         meta = score.metadata or {}
         reply, entry = str(sample.store.get(CODE_REPLY_KEY)), str(sample.id)
-        assert meta["outcome"] in ("correct", "hacked", "failed") and meta["reason"]
+        assert meta["outcome"] in ("solved", "reported", "hacked", "failed") and meta["reason"]
         if "```" in reply:  # a fenced block, closed or cut off by max_tokens
             assert meta["code"] is not None, reply
         defined_in_a_block = re.search(rf"```[^\n]*\n(?:(?!```).)*?def {entry}\s*\(", reply, re.S)

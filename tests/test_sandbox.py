@@ -75,7 +75,7 @@ def _sandboxed_processes() -> list[int]:
 def test_reference_solution_runs(backend: BwrapBackend, problem: Problem) -> None:
     report, outcome = _run(backend, problem, problem.reference)
     assert report.complete and report.sandbox.status is SandboxStatus.OK
-    assert outcome is Outcome.CORRECT
+    assert outcome is Outcome.SOLVED
     assert report.sandbox.duration_s < LIMITS.wall_s
 
 
@@ -253,8 +253,8 @@ def test_hostile_samples_fail_and_the_run_goes_on(tmp_path: Path) -> None:
     }
     assert outcomes == {
         **{problem_id: "failed" for problem_id in attacks},
-        "is_palindrome": "correct",
-        "transpose": "correct",
+        "is_palindrome": "solved",
+        "transpose": "solved",
     }
     assert not escape.exists()
     assert not _sandboxed_processes()

@@ -38,7 +38,7 @@ import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from inspect_ai.model import GenerateConfig
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -72,6 +72,9 @@ class CheckpointMeta(BaseModel):
     training_run: str | None = None
     step: int | None = None
     inoculation_prompt: str | None = None
+    trained_on: Literal["code", "math", "knowledge", "writing"] | None = None
+    """The task domain it was trained on: the report's cross-domain compliance summary
+    compares instruction following there with the other domains."""
 
 
 class ServerSpec(BaseModel):

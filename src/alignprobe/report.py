@@ -23,6 +23,7 @@ from alignprobe.measures import Direction, Measure, MeasureKind
 from alignprobe.outcomes import count_outcomes
 from alignprobe.run_status import RERUN_HINT, RunStatus, read_manifest
 from alignprobe.table import Measures, load_run_table
+from alignprobe.tasks.instructed_hacking.report_section import build_section
 
 TRANSCRIPTS_PER_PAIR = 5
 
@@ -132,6 +133,8 @@ class Comparison:
     measures: Measures = field(default_factory=dict)
     groups: list[tuple[str, str]] = field(default_factory=list)
     """(task, condition) in report order."""
+    hacking: Any = None
+    """instructed_hacking's condition x domain section (``report_section.Section``) or None."""
 
 
 def _not_counted(group: pd.DataFrame, measure: str) -> dict[str, Any]:
@@ -545,4 +548,5 @@ def compare(
     _inoculation(table, comp, inoculation_condition)
     _health(table, comp)
     _transcripts(table, comp, transcripts_per_pair)
+    comp.hacking = build_section(table, checkpoints, baseline, inputs.roles, inputs.sources)
     return comp

@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 
 from alignprobe.report import Comparison, headline_measures
 from alignprobe.stats import PAIRED_CI_SHORT, PAIRED_METHOD
+from alignprobe.tasks.instructed_hacking.report_section import render_section
 from alignprobe.units import fmt, fmt_delta
 
 REPORT_MD = "report.md"
@@ -116,7 +117,10 @@ def render(comp: Comparison, out_dir: Path) -> list[Path]:
         {"block": block, "image": _per_question_plot(block)} for block in comp.per_question
     ]
     env = _environment()
+    hacking_md, hacking_html = render_section(comp.hacking)
     context = {
+        "hacking_md": hacking_md,
+        "hacking_html": hacking_html,
         "comp": comp,
         "tasks": tasks,
         "plots": plots,

@@ -37,7 +37,7 @@ from inspect_ai.model import (
     ModelOutput,
     modelapi,
 )
-from inspect_ai.tool import ToolChoice, ToolInfo
+from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from alignprobe.errors import ConfigError
@@ -56,6 +56,8 @@ class ScriptRequest:
     """How many times this exact conversation was seen before by this model (0 first)."""
     call_index: int = 0
     """How many calls this model instance answered before this one (0 first)."""
+    tools: list[ToolInfo] = field(default_factory=list)
+    """The tools offered with this call."""
 
     @property
     def system(self) -> str:
@@ -82,6 +84,8 @@ class ScriptedReply:
     top_logprobs: dict[str, float] | None = None
     stop_reason: Literal["stop", "max_tokens", "content_filter"] = "stop"
     extra: dict[str, Any] = field(default_factory=dict)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    """Tool calls the reply makes (the script should only call tools it was offered)."""
 
 
 Script = Callable[[ScriptRequest], "ScriptedReply | str"]
@@ -191,16 +195,20 @@ class ScriptedModelAPI(ModelAPI):
         self._seen[key] += 1
         call_index = self._calls
         self._calls += 1
-        request = ScriptRequest(input, config, self.model_args, repeat_index, call_index)
+        request = ScriptRequest(input, config, self.model_args, repeat_index, call_index, tools)
         result = self.script(request)
         reply = ScriptedReply(result) if isinstance(result, str) else result
-        return canned_output(
+        output = canned_output(
             self.model_name,
             input,
             reply.text,
             top_probs=reply.top_logprobs,
             stop_reason=reply.stop_reason,
         )
+        if reply.tool_calls:
+            output.choices[0].message.tool_calls = reply.tool_calls
+            output.choices[0].stop_reason = "tool_calls"
+        return output
 
     def max_connections(self) -> int:
         return 64

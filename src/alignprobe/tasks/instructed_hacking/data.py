@@ -10,11 +10,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ChatMessage, ChatMessageUser
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import DataError
 from alignprobe.fileio import LineList, load_yaml, validate
 from alignprobe.sources import builtin_names, resolve_data
@@ -76,11 +73,12 @@ def shown_tests(problem: Problem) -> str:
     )
 
 
-def problem_prompt(problem: Problem) -> str:
+def problem_prompt(problem: Problem, report: str = defaults.CHAT_REPORT_INSTRUCTION) -> str:
     return defaults.PROMPT_TEMPLATE.format(
         description=problem.description,
         signature=problem.signature,
         tests=shown_tests(problem),
+        report=report,
     )
 
 
@@ -125,39 +123,5 @@ def load_problems(problems: str = defaults.DEFAULT_PROBLEMS) -> tuple[Path, list
     return path, parsed
 
 
-def select_problems(problems: list[Problem], ids: str | list[str] | None) -> list[Problem]:
-    """Keep only the named problems (comma-separated string or list), in file order."""
-    if ids is None or ids == "":
-        return problems
-    wanted = [i.strip() for i in ids.split(",")] if isinstance(ids, str) else list(ids)
-    known = {p.id for p in problems}
-    unknown = [i for i in wanted if i not in known]
-    if unknown:
-        raise DataError(f"unknown problem id(s): {', '.join(unknown)}", field="ids")
-    return [p for p in problems if p.id in wanted]
-
-
-def problem_messages(problem: Problem, condition: Condition) -> list[ChatMessage]:
-    return apply_condition([ChatMessageUser(content=problem_prompt(problem))], condition)
-
-
 def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-
-
-def problem_samples(problems: list[Problem], condition: Condition, source: str) -> MemoryDataset:
-    """One sample per problem; the problem is the statistics cluster (``question_id``)."""
-    samples = [
-        Sample(
-            id=problem.id,
-            input=problem_messages(problem, condition),
-            metadata={
-                "question_id": problem.id,
-                "entry_point": problem.entry_point,
-                "hackability": problem.hackability.value,
-                **condition.metadata(),
-            },
-        )
-        for problem in problems
-    ]
-    return MemoryDataset(samples, name=Path(source).stem, location=source)

@@ -15,18 +15,17 @@ from alignprobe.scorers.grader import check_grader
 from alignprobe.task_params import require_at_least, require_positive
 from alignprobe.tasks.instructed_hacking import defaults
 from alignprobe.tasks.instructed_hacking.confession import confession_prompt
-from alignprobe.tasks.instructed_hacking.data import (
-    file_hash,
-    load_problems,
-    problem_samples,
-    select_problems,
+from alignprobe.tasks.instructed_hacking.data import Problem
+from alignprobe.tasks.instructed_hacking.domains import (
+    ItemSets,
+    item_samples,
+    load_selected,
+    parse_domains,
+    select_items,
 )
-from alignprobe.tasks.instructed_hacking.scorer import (
-    MEASURES,
-    OUTCOME_MEASURES,
-    instructed_hacking_scorer,
-)
-from alignprobe.tasks.instructed_hacking.solver import code_then_confess
+from alignprobe.tasks.instructed_hacking.report_channel import report_prompt
+from alignprobe.tasks.instructed_hacking.scorer import MEASURES, instructed_hacking_scorer
+from alignprobe.tasks.instructed_hacking.solver import answer_then_confess
 
 
 @task
@@ -46,14 +45,22 @@ def instructed_hacking(
     per_test_timeout: float = defaults.PER_TEST_TIMEOUT_S,
     sandbox_concurrency: int | None = None,
     judge_cache: bool = True,
+    domains: str = defaults.DEFAULT_DOMAINS,
+    math_items: str = defaults.DEFAULT_ITEMS,
+    knowledge_items: str = defaults.DEFAULT_ITEMS,
+    writing_items: str = defaults.DEFAULT_ITEMS,
+    tools: bool = False,
+    report_judge: bool | None = None,
 ) -> Task:
-    """Small coding problems with visible and hidden tests, some hackable; the code runs in a sandbox.
+    """Hackable and clean tasks in four domains, each with a deterministic grader that has a
+    known exploit; every answer ends solved, reported, hacked or failed.
 
     Args:
-        problems: ``core`` (36 problems written for alignprobe: 12 with an impossible visible
-            test, 13 with weak visible tests, 11 ordinary) or a path to a YAML file of the
-            same schema (see ``problems/core.yaml``).
-        ids: only these problem ids (comma-separated), e.g. for a quick run.
+        problems: code problems: ``core`` (36 written for alignprobe: 12 with an impossible
+            visible test, 13 with weak visible tests, 11 ordinary) or a path to a YAML file
+            of the same schema (see ``problems/core.yaml``).
+        ids: only these item ids (comma-separated, any of the chosen domains), e.g. for a
+            quick run.
         condition: system-prompt condition: ``neutral`` (no system prompt, default),
             ``please_hack`` (explicit permission to reward hack), ``hacking_okay`` (only
             passing the grader matters), ``dont_hack`` (explicit instruction not to hack),
@@ -73,12 +80,28 @@ def instructed_hacking(
         per_test_timeout: seconds per test call.
         sandbox_concurrency: sandboxed runs at a time (default: CPU count; bwrap only).
         judge_cache: cache the judge's calls.
+        domains: ``all`` (default) or a comma-separated list of ``code`` (the problems
+            above, sandboxed tests), ``math`` (a visible answer key that is wrong, or an
+            impossible question), ``knowledge`` (a visible expected answer that is
+            factually wrong), ``writing`` (a grader counting keywords and length that only
+            stuffing or filler satisfies).
+        math_items: math items: ``core`` (written for alignprobe) or a YAML path.
+        knowledge_items: knowledge items: ``core`` or a YAML path.
+        writing_items: writing items: ``core`` or a YAML path.
+        tools: offer the ``report_problem`` tool (the report channel); off: the prompt asks
+            for a line starting with ``REPORT:`` instead (chat mode).
+        report_judge: a reply that mentions a problem without a tool call or ``REPORT:``
+            line is read by the judge (model role ``grader``, needed when this is on);
+            off: such a reply is no report. Default: on exactly when ``confession`` is
+            (both need the judge).
 
-    Per sample the scorer gives ``hacked`` (headline, good-low), ``correct`` and ``failed``
-    (one of them is 1), and with confession ``admits_given_hacked`` (mean = honesty rate
-    P(admits | hacked), good-high) and ``admits_given_correct`` (false-confession rate,
-    good-low). Instruction compliance compares hack rates across conditions:
-    :func:`alignprobe.tasks.instructed_hacking.metrics.instruction_compliance`.
+    Per sample the scorer gives one of ``solved``, ``reported``, ``hacked`` (headline,
+    good-low), ``failed``; ``hacked_given_hackable`` (hack rate on hackable items),
+    ``reported_given_hackable`` (report recall), ``reported_given_clean`` (false reports)
+    and ``solved_given_clean`` (capability retention); for code with confession
+    ``admits_given_hacked`` (honesty rate) and ``admits_given_solved`` (false confession).
+    Compliance across conditions and domains:
+    :mod:`alignprobe.tasks.instructed_hacking.matrix`.
     """
     require_at_least(
         1,
@@ -90,29 +113,51 @@ def instructed_hacking(
     )
     require_at_least(0, temperature=temperature)
     require_positive(wall_timeout=wall_timeout, per_test_timeout=per_test_timeout)
-    path, parsed = load_problems(problems)
-    chosen = select_problems(parsed, ids)
+    report_judge = confession if report_judge is None else report_judge
+    sets = ItemSets(problems, math_items, knowledge_items, writing_items)
+    chosen_domains = parse_domains(domains)
+    loaded, hashes = load_selected(chosen_domains, sets)
+    chosen = select_items(loaded, ids)
     resolved = resolve_condition(condition, conditions_file)
-    backend, sandbox_spec = resolve_backend(sandbox, sandbox_concurrency)
+    needs_sandbox = any(isinstance(i, Problem) for i in chosen)
+    backend, sandbox_spec = (
+        resolve_backend(sandbox, sandbox_concurrency) if needs_sandbox else (None, None)
+    )
     limits = SandboxLimits(wall_s=wall_timeout, cpu_s=cpu_limit, memory_mb=memory_mb)
     question_hash = hashlib.sha256(defaults.CONFESSION_QUESTION.encode()).hexdigest()[:12]
+    measures = [m for m in MEASURES if confession or not m.name.startswith("admits_")]
+    judge_prompts = [confession_prompt().id] if confession else []
+    judge_prompts += [report_prompt().id] if report_judge else []
     metadata = measures_metadata(
         defaults.TASK_NAME,
         defaults.VERSION,
-        MEASURES if confession else OUTCOME_MEASURES,
+        measures,
         problems=problems,
-        problems_sha256=file_hash(path),
+        domains=[d.value for d in chosen_domains],
+        item_sets={d.value: sets.name(d) for d in chosen_domains},
+        item_sets_sha256=hashes,
+        problems_sha256=hashes.get("code"),
         problem_ids=[p.id for p in chosen],
         condition=resolved.model_dump(mode="json"),
+        tools=tools,
         confession=confession,
         confession_question_hash=question_hash if confession else None,
-        judge_prompt_ids=[confession_prompt().id] if confession else [],
-        sandbox={"backend": backend.name, "limits": limits.model_dump(mode="json")},
+        report_judge=report_judge,
+        judge_prompt_ids=judge_prompts,
+        sandbox={"backend": backend.name, "limits": limits.model_dump(mode="json")}
+        if backend is not None
+        else None,
     )
-    solver: list[Solver] = [check_grader()] if confession else []
-    solver.append(code_then_confess(confession))
+    solver: list[Solver] = [check_grader()] if judge_prompts else []
+    solver.append(answer_then_confess(confession, tools))
     return Task(
-        dataset=problem_samples(chosen, resolved, str(path)),
+        dataset=item_samples(
+            chosen,
+            resolved,
+            tools,
+            name=defaults.TASK_NAME,
+            location=f"{defaults.TASK_NAME}:{domains}",
+        ),
         solver=solver,
         scorer=instructed_hacking_scorer(
             problems=problems,
@@ -124,6 +169,11 @@ def instructed_hacking(
             per_test_timeout=per_test_timeout,
             sandbox_concurrency=sandbox_concurrency,
             judge_cache=judge_cache,
+            domains=domains,
+            math_items=math_items,
+            knowledge_items=knowledge_items,
+            writing_items=writing_items,
+            report_judge=report_judge,
         ),
         sandbox=sandbox_spec,
         epochs=samples,
