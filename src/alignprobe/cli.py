@@ -25,6 +25,7 @@ _COMMANDS: dict[str, str] = {
     "gate": "alignprobe.commands.gate:gate_command",
     "power": "alignprobe.commands.gate:power_command",
     "demo": "alignprobe.commands.demo:demo_command",
+    "rejudge": "alignprobe.commands.rejudge:rejudge_command",
 }
 
 
