@@ -26,6 +26,7 @@ _COMMANDS: dict[str, str] = {
     "power": "alignprobe.commands.gate:power_command",
     "demo": "alignprobe.commands.demo:demo_command",
     "rejudge": "alignprobe.commands.rejudge:rejudge_command",
+    "agreement": "alignprobe.commands.agreement:agreement_command",
 }
 
 
