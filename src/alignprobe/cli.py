@@ -27,6 +27,7 @@ _COMMANDS: dict[str, str] = {
     "demo": "alignprobe.commands.demo:demo_command",
     "rejudge": "alignprobe.commands.rejudge:rejudge_command",
     "agreement": "alignprobe.commands.agreement:agreement_command",
+    "gold": "alignprobe.commands.gold:gold_command",
 }
 
 

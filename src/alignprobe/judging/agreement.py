@@ -96,7 +96,9 @@ def interval_alpha(a: np.ndarray, b: np.ndarray) -> float | None:
     pairable = np.isfinite(data).all(axis=0)
     if pairable.sum() < 2 or np.unique(data[:, pairable]).size < 2:
         return None
-    return _finite(float(krippendorff.alpha(reliability_data=data, level_of_measurement="interval")))
+    return _finite(
+        float(krippendorff.alpha(reliability_data=data, level_of_measurement="interval"))
+    )
 
 
 def _rate_stats(result: MeasureAgreement, a: np.ndarray, b: np.ndarray) -> None:

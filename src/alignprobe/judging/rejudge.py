@@ -28,7 +28,7 @@ from inspect_ai import Task, score
 from inspect_ai.log import EvalLog, read_eval_log, write_eval_log
 from inspect_ai.model import GenerateConfig, Model, ModelConfig, get_model
 
-from alignprobe.errors import ConfigError, DataError
+from alignprobe.errors import ConfigError, DataError, UserInputError
 from alignprobe.evals.suite import task_function
 from alignprobe.measures import METADATA_KEY
 from alignprobe.run import check_judge, write_json_atomic
@@ -130,8 +130,18 @@ def plan_logs(run_dir: Path, settings: JudgeSettings) -> list[LogPlan]:
         if not _is_judged(built):
             plans.append(LogPlan(header, short, args, None))
             continue
-        args.update(settings.overrides(short, set(signature(function).parameters)))
-        plans.append(LogPlan(header, short, args, task_create(f"alignprobe/{short}", **args)))
+        changes = settings.overrides(short, set(signature(function).parameters))
+        args.update(changes)
+        try:
+            task = task_create(f"alignprobe/{short}", **args)
+        except UserInputError:
+            raise
+        except (ValueError, TypeError) as exc:  # e.g. an unknown prompt source
+            names = ", ".join(f"{k}={v}" for k, v in changes.items())
+            raise ConfigError(
+                f"task '{short}' cannot take {names}: {exc}", field="--judge-prompt"
+            ) from None
+        plans.append(LogPlan(header, short, args, task))
     judged = [p for p in plans if p.task is not None]
     if settings.judge_prompt is not None and not judged:
         raise ConfigError("no judged task in the run", field="--judge-prompt")
@@ -144,6 +154,8 @@ def _old_judge(run_dir: Path, plans: list[LogPlan]) -> str | None:
         return str(recorded)
     for plan in plans:
         role = (plan.header.eval.model_roles or {}).get(GRADER_ROLE)
+        if isinstance(role, list):  # a panel of judges in one role
+            return " + ".join(r.model for r in role)
         if role is not None:
             return role.model
     return None
@@ -205,12 +217,16 @@ def rejudge_run(
     """
     check_judge(settings.judge)
     if not (run_dir / LOGS).is_dir():
-        raise DataError("not a run folder (no logs); import tables go through "
-                        "`alignprobe rejudge` only when they hold answers", source=run_dir)
+        raise DataError(
+            "not a run folder (no logs); import tables go through "
+            "`alignprobe rejudge` only when they hold answers",
+            source=run_dir,
+        )
     problems = manifest_problems(run_dir)
     if problems:
-        raise DataError("; ".join(problems) + ": finish the run before re-judging it",
-                        source=run_dir)
+        raise DataError(
+            "; ".join(problems) + ": finish the run before re-judging it", source=run_dir
+        )
     _fresh_out(out)
     plans = plan_logs(run_dir, settings)
     old_judge = _old_judge(run_dir, plans)
