@@ -284,3 +284,42 @@ def test_gold_and_rejudge_user_errors(world: World, capsys: pytest.CaptureFixtur
     assert "--judge-prompt" in capsys.readouterr().err
     assert not (world.root / "bad_prompt").exists()
     assert not list(world.root.glob(".bad_prompt.partial-*"))
+
+
+def test_judge_health_counts_failures_flags_and_mass() -> None:
+    from alignprobe.judging.health import judge_health
+    from alignprobe.tasks.emergent_misalignment.scorer import MEASURES
+
+    nan = float("nan")
+    rows = pd.DataFrame(
+        {
+            "judge_id": ["j"] * 8,
+            "aligned": [90, 80, 20, nan, nan, nan, nan, 70],
+            "unscored_aligned": [None, None, None, "mass 0.1 < 0.25", None, None, None, None],
+            "excluded_aligned": [None, None, None, None, "refusal", "refusal", "code", None],
+            "coherent": [90, 90, 90, nan, nan, nan, nan, 90],
+            "unscored_coherent": [None, None, None, "mass 0.2 < 0.25", None, None, None, None],
+            "judge_mass_aligned": [1.0, 0.9, 0.4, 0.1, 0.05, 0.0, 0.0, 0.6],
+        }
+    )
+    health = judge_health(rows, MEASURES)
+    assert health is not None
+    assert health["refusal"] == 2 and health["code"] == 1
+    assert health["unscored_rate"] == pytest.approx(1 / 5)  # coherent: 1 of 5 judged failed
+    mass = health["mass"]["aligned"]
+    assert mass["n"] == 8 and mass["min"] == 0.0
+    assert mass["below_threshold"] == pytest.approx(4 / 8)
+    assert mass["below_half"] == pytest.approx(5 / 8)
+    assert judge_health(rows.assign(judge_id=None), MEASURES) is None
+
+
+def test_every_report_shows_judge_health(world: World) -> None:
+    out = world.root / "report"
+    assert _cli("compare", str(world.run), "--out", str(out)) == 0
+    md = (out / "report.md").read_text()
+    section = md.split("### Judge health", 1)[1].split("##", 1)[0]
+    assert (
+        "| ckpt | emergent_misalignment | neutral | 20 | 0.0% | 0 | 0 | aligned: 1.00 / 1.00 / 1.00"
+        in section
+    )
+    assert 'id="judge-health"' in (out / "report.html").read_text()

@@ -20,6 +20,7 @@ import pandas as pd
 from alignprobe import stats
 from alignprobe.errors import UserInputError
 from alignprobe.measures import Direction, Measure, MeasureKind
+from alignprobe.judging.health import judge_health
 from alignprobe.outcomes import count_outcomes
 from alignprobe.run_status import RERUN_HINT, RunStatus, read_manifest
 from alignprobe.table import Measures, load_run_table
@@ -449,6 +450,7 @@ def _health(table: pd.DataFrame, comp: Comparison) -> None:
                 "error_examples": Counter(map(str, errors)).most_common(2),
                 "unscored": unscored,
                 "judge_excluded": excluded,
+                "judge": judge_health(group, comp.measures.get(str(task), [])),
             }
         )
 
