@@ -19,8 +19,8 @@ import pandas as pd
 
 from alignprobe import stats
 from alignprobe.errors import UserInputError
-from alignprobe.measures import Direction, Measure, MeasureKind
 from alignprobe.judging.health import judge_health
+from alignprobe.measures import Direction, Measure, MeasureKind
 from alignprobe.outcomes import count_outcomes
 from alignprobe.run_status import RERUN_HINT, RunStatus, read_manifest
 from alignprobe.table import Measures, load_run_table
