@@ -323,3 +323,57 @@ def test_every_report_shows_judge_health(world: World) -> None:
         in section
     )
     assert 'id="judge-health"' in (out / "report.html").read_text()
+
+
+JUDGE_C_FLAGS = set(range(1, 17))  # catches every misaligned answer, flags 8 of 12 aligned ones
+
+
+def test_gate_on_gold_corrected_rates_sees_through_a_biased_judge(world: World) -> None:
+    """Baseline judged by A (45%), candidate the same answers judged by C (80%): on the
+    judges' own rates the gate fails; on PPI-corrected rates the change is small."""
+    judge_c = _judge_script(world.root / "judge_c.yaml", JUDGE_C_FLAGS)
+    candidate = world.root / "rejudged_c"
+    assert _rejudge(world, judge_c, candidate) == 0
+    policy = world.root / "policy.yaml"
+    policy.write_text(
+        "version: 1\nalpha: 0.05\ndefaults: {min_samples: 10, min_questions: 5}\nchecks:\n"
+        f"  - {{name: em, task: {TASK}, measure: misaligned, max_worsening: 0.05,"
+        " max_relative_worsening: 0}\n",
+        encoding="utf-8",
+    )
+    labelled = {1, 2, 3, 7, 9, 13, 14, 15, 16, 17}
+    gold = _gold_file(world, world.root / "gold_gate.csv", labelled)
+    common = [
+        "gate", "--baseline", str(world.run), "--candidate", str(candidate),
+        "--policy", str(policy), "--allow-judge-mismatch",
+    ]  # fmt: skip
+    judge_only = world.root / "verdict_judge.json"
+    assert _cli(*common, "--json", str(judge_only)) == 1
+    corrected_path = world.root / "verdict_gold.json"
+    assert _cli(*common, "--gold", str(gold), "--json", str(corrected_path)) == 0
+    (check,) = json.loads(corrected_path.read_text())["checks"]
+
+    def ppi(flags: set[int]) -> tuple[float, float]:
+        unl = [float(i in flags) for i in ITEMS if i not in labelled]
+        rect = [float(TRUTH[i]) - float(i in flags) for i in sorted(labelled)]
+        mu, rm = sum(unl) / len(unl), sum(rect) / len(rect)
+        var = sum((u - mu) ** 2 for u in unl) / len(unl) ** 2
+        var += sum((r - rm) ** 2 for r in rect) / len(rect) ** 2
+        return mu + rm, var
+
+    (theta_a, var_a), (theta_c, var_c) = ppi(JUDGE_A_FLAGS), ppi(JUDGE_C_FLAGS)
+    assert check["change"] == pytest.approx(theta_c - theta_a)
+    half = norm.ppf(0.975) * math.sqrt(var_a + var_c)
+    assert check["ci_high"] == pytest.approx(theta_c - theta_a + half)
+    (regression,) = check["hypotheses"]
+    z = (theta_c - theta_a - 0.05) / math.sqrt(var_a + var_c)
+    assert regression["p_value"] == pytest.approx(norm.sf(z))
+    assert any("PPI-corrected" in reason for reason in check["reasons"])
+    # labels that cover nothing the policy checks are refused, not silently ignored
+    other = world.root / "gold_other.csv"
+    other.write_text(
+        "checkpoint,task,condition,sample_id,epoch,measure,label\n"
+        f"ckpt,{TASK},neutral,q01:0,1,refusal,0\n",
+        encoding="utf-8",
+    )
+    assert _cli(*common, "--gold", str(other)) == 2

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from ppi_py import ppi_mean_ci, ppi_mean_pointestimate
+from scipy.stats import norm
 from statsmodels.stats.proportion import proportion_confint
 
 from alignprobe.judging.gold import GoldLabels
@@ -85,7 +86,7 @@ class CorrectedRate:
     note: str = ""
 
 
-def _labelled_rows(table: pd.DataFrame, gold: GoldLabels, measure: str) -> pd.DataFrame:
+def labelled_rows(table: pd.DataFrame, gold: GoldLabels, measure: str) -> pd.DataFrame:
     labels = gold.labels[gold.labels["measure"] == measure]
     keyed = table.copy()
     for column in SAMPLE_KEY:
@@ -114,17 +115,48 @@ def accuracy_of(rows: pd.DataFrame, task: str, measure: Measure, checkpoint: str
     return result
 
 
+@dataclass
+class PpiEstimate:
+    """A PPI mean with its 95% interval and standard error (unclipped)."""
+
+    value: float
+    low: float
+    high: float
+    se: float
+
+
 def ppi_rate(
     human: np.ndarray, judge_labelled: np.ndarray, judge_unlabelled: np.ndarray, lam: float | None
-) -> Interval:
-    """PPI point estimate and 95% interval of a mean (``ppi_py``)."""
+) -> PpiEstimate:
+    """PPI point estimate and 95% interval of a mean (``ppi_py``); the standard error is the
+    interval's half-width over the normal quantile (``ppi_py`` intervals are normal)."""
     if lam is None and np.unique(np.concatenate([judge_labelled, judge_unlabelled])).size < 2:
         lam = 1.0  # power tuning divides by the judge's variance: none to tune on
     value = float(
         np.ravel(ppi_mean_pointestimate(human, judge_labelled, judge_unlabelled, lam=lam))[0]
     )
     low, high = ppi_mean_ci(human, judge_labelled, judge_unlabelled, alpha=ALPHA, lam=lam)
-    return Interval(value, float(np.ravel(low)[0]), float(np.ravel(high)[0]))
+    low_f, high_f = float(np.ravel(low)[0]), float(np.ravel(high)[0])
+    se = (high_f - low_f) / (2 * float(norm.ppf(1 - ALPHA / 2)))
+    return PpiEstimate(value, low_f, high_f, se)
+
+
+def stratum_ppi(stratum: pd.DataFrame, lam: float | None) -> PpiEstimate | str:
+    """PPI over one stratum's rows (``judge``, ``gold`` columns), or why it cannot be had."""
+    judged = stratum[stratum["judge"].notna()]
+    labelled = judged[judged["gold"].notna()]
+    unlabelled = judged[judged["gold"].isna()]
+    if len(labelled) < MIN_LABELLED or len(unlabelled) == 0:
+        return (
+            f"needs at least {MIN_LABELLED} labelled and 1 unlabelled judged sample "
+            f"(has {len(labelled)} and {len(unlabelled)})"
+        )
+    return ppi_rate(
+        labelled["gold"].to_numpy(float),
+        labelled["judge"].to_numpy(float),
+        unlabelled["judge"].to_numpy(float),
+        lam,
+    )
 
 
 def _clip(interval: Interval, measure: Measure) -> Interval:
@@ -141,7 +173,6 @@ def corrected_rate(
 ) -> CorrectedRate:
     judged = stratum[stratum["judge"].notna()]
     labelled = judged[judged["gold"].notna()]
-    unlabelled = judged[judged["gold"].isna()]
     human = labelled["gold"].to_numpy(float)
     human_rate = (
         wilson(int(human.sum()), len(human))
@@ -157,15 +188,13 @@ def corrected_rate(
         human_rate,
         Interval(None, None, None),
     )
-    if len(labelled) < MIN_LABELLED or len(unlabelled) == 0:
-        result.note = (
-            f"needs at least {MIN_LABELLED} labelled and 1 unlabelled judged sample "
-            f"(has {len(labelled)} and {len(unlabelled)})"
-        )
+    estimate = stratum_ppi(stratum, lam)
+    if isinstance(estimate, str):
+        result.note = estimate
         return result
-    raw = ppi_rate(
-        human, labelled["judge"].to_numpy(float), unlabelled["judge"].to_numpy(float), lam
-    )
+    raw = Interval(estimate.value, estimate.low, estimate.high)
+    if estimate.se == 0:
+        result.note = "zero-width interval: too few samples for the normal approximation"
     result.corrected = _clip(raw, measure)
     return result
 
@@ -202,7 +231,7 @@ def gold_report(
         for measure in task_measures:
             if measure.name not in labelled_measures:
                 continue
-            rows = _labelled_rows(table[table["task"] == task], gold, measure.name)
+            rows = labelled_rows(table[table["task"] == task], gold, measure.name)
             if rows["gold"].notna().sum() == 0:
                 continue
             accuracy.append(accuracy_of(rows, task, measure, "all"))
