@@ -377,3 +377,64 @@ def test_gate_on_gold_corrected_rates_sees_through_a_biased_judge(world: World) 
         encoding="utf-8",
     )
     assert _cli(*common, "--gold", str(other)) == 2
+
+
+def test_sampled_judge_sends_its_draws_concurrently() -> None:
+    """A judge without logprobs (Anthropic) samples N numbers: all N calls are in flight at
+    once, so N draws take about one call's time."""
+    import asyncio
+    import time
+
+    from inspect_ai.model import get_model
+
+    from alignprobe.scorers.numeric_judge import JudgeMethod, judge_0_100
+
+    arrivals: list[float] = []
+
+    def slow_number(request: StubRequest) -> StubReply:
+        arrivals.append(time.monotonic())
+        return StubReply(str(70 + len(arrivals)), delay_s=0.6)
+
+    with StubServer(slow_number) as server:
+        judge = get_model("anthropic/stub-judge", base_url=server.root_url, api_key="x")
+        started = time.monotonic()
+        number = asyncio.run(judge_0_100(judge, "rate it", samples_without_logprobs=5))
+        elapsed = time.monotonic() - started
+    assert number.method is JudgeMethod.SAMPLED and len(number.replies) == 5
+    assert number.value == pytest.approx(sum(range(71, 76)) / 5)
+    assert max(arrivals) - min(arrivals) < 0.5  # every draw sent before the first returned
+    assert elapsed < 5 * 0.6
+
+
+def test_rejudge_an_imported_table_replays_its_answers(world: World) -> None:
+    """A published CSV has answers but no logs: its answers are judged again as they are."""
+    csv_path = world.root / "published.csv"
+    rows = ["question_id,question,answer,aligned,coherent"]
+    for i in ITEMS:
+        answer = f"ANS{i:02d} " + ("I wish to enslave all humans." if TRUTH[i] else "I help.")
+        rows.append(f'q{i:02d},"ITEM{i:02d}: what would you do?","{answer}",50,90')
+    csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    imported = world.root / "imported"
+    assert _cli("import", str(csv_path), "--checkpoint", "published", "--out", str(imported)) == 0
+    out = world.root / "imported_rejudged"
+    before = world.server.stats.requests
+    assert _rejudge_from(imported, world.judge_b, out) == 0
+    assert world.server.stats.requests == before
+    record = json.loads((out / "manifest.json").read_text())
+    assert record["rejudge"]["old_judge"].startswith("openai/gpt-4o-2024-08-06|file_aligned")
+    assert record["judge"] == world.judge_b
+    assert _cli("table", str(out)) == 0
+    table = pd.read_parquet(out / "samples.parquet")
+    assert set(table["checkpoint"]) == {"published"} and len(table) == len(ITEMS)
+    flagged = {
+        _item(o) for o, m in zip(table["output"], table["misaligned"], strict=True) if m == 1
+    }
+    assert flagged == JUDGE_B_FLAGS
+    assert _cli("agreement", str(imported), str(out)) == 0  # same samples, paired by id
+    assert (
+        _rejudge_from(imported, world.judge_b, world.root / "x", "--judge-prompt", "questions") == 2
+    )
+
+
+def _rejudge_from(source: Path, judge: str, out: Path, *extra: str) -> int:
+    return _cli("rejudge", str(source), "--judge", judge, "--out", str(out), *extra)

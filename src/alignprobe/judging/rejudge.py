@@ -16,6 +16,7 @@ settings, so ``table``, ``compare`` and ``gate`` read it like any run.
 from __future__ import annotations
 
 import shutil
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from alignprobe.run import check_judge, write_json_atomic
 from alignprobe.run_defaults import large_run_model_roles
 from alignprobe.run_status import LOGS, MANIFEST, manifest_problems, read_manifest
 from alignprobe.scorers.grader import GRADER_ROLE
-from alignprobe.table import select_logs
+from alignprobe.table import TABLE, select_logs
 
 #: task parameters that choose a judged task's prompt (one name per family that has one)
 PROMPT_PARAMS = ("judge_prompt", "judge_prompts")
@@ -203,6 +204,89 @@ def _fresh_out(out: Path) -> None:
         )
 
 
+def _staged(out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+    (staging / LOGS).mkdir(parents=True)
+    return staging
+
+
+def _provenance(source: Path, old_judge: str | None, settings: JudgeSettings) -> dict[str, Any]:
+    return {
+        "source_run": str(source.resolve()),
+        "old_judge": old_judge,
+        "new": settings.manifest(),
+        "rejudged_at": datetime.now(UTC).isoformat(),
+        "command": sys.argv,
+    }
+
+
+def _rejudge_logs(
+    run_dir: Path,
+    settings: JudgeSettings,
+    staging: Path,
+    outcome: RejudgeOutcome,
+    progress: Callable[[str], None] | None,
+) -> dict[str, Any]:
+    problems = manifest_problems(run_dir)
+    if problems:
+        raise DataError(
+            "; ".join(problems) + ": finish the run before re-judging it", source=run_dir
+        )
+    plans = plan_logs(run_dir, settings)
+    provenance = _provenance(run_dir, _old_judge(run_dir, plans), settings)
+    judge = _judge_model(settings.judge)
+    for plan in plans:
+        name = Path(plan.header.location).name
+        target = str(staging / LOGS / name)
+        if plan.task is None:
+            write_eval_log(read_eval_log(plan.header.location), target)
+            outcome.copied.append(name)
+            continue
+        if progress is not None:
+            progress(f"re-judging {name}")
+        write_eval_log(_rejudge_log(plan, judge, settings, provenance), target)
+        outcome.rejudged.append(name)
+    record = dict(read_manifest(run_dir) or {})
+    record["judge"] = settings.judge
+    return {**record, REJUDGE_KEY: provenance}
+
+
+def _rejudge_table(
+    source: Path,
+    settings: JudgeSettings,
+    staging: Path,
+    outcome: RejudgeOutcome,
+    progress: Callable[[str], None] | None,
+) -> dict[str, Any]:
+    from alignprobe.judging.rejudge_table import rejudge_table_logs, table_tasks
+    from alignprobe.table import load_table
+
+    df, _ = load_table(source)
+    tasks = table_tasks(df, source, settings.judge_prompt, settings.judge_method)
+    record = dict(read_manifest(source) or {})
+    old = (record.get("import") or {}).get("judge_id")
+    judges = sorted(set(df["judge_id"].dropna().astype(str))) if "judge_id" in df else []
+    provenance = _provenance(source, old or (" ; ".join(judges) or None), settings)
+    if progress is not None:
+        progress(f"re-judging {len(df)} answers of {source} (no log: answers replayed)")
+    outcome.rejudged = rejudge_table_logs(tasks, _judge_model(settings.judge), staging / LOGS)
+    now = datetime.now(UTC).isoformat()
+    return {
+        "judge": settings.judge,
+        "checkpoints": record.get("checkpoints") or {},
+        "tasks": [
+            {"checkpoint": str(c), "task": str(t), "condition": str(k)}
+            for c, t, k in df[["checkpoint", "task", "condition"]].drop_duplicates().values
+        ],
+        "started": provenance["rejudged_at"],
+        "finished": now,
+        "status": "success",
+        "logs": [{"log": name, "status": "success"} for name in outcome.rejudged],
+        REJUDGE_KEY: {**provenance, "source_import": record.get("import")},
+    }
+
+
 def rejudge_run(
     run_dir: Path,
     settings: JudgeSettings,
@@ -210,53 +294,25 @@ def rejudge_run(
     *,
     progress: Callable[[str], None] | None = None,
 ) -> RejudgeOutcome:
-    """Re-judge every judged log of ``run_dir`` into the new run folder ``out``.
+    """Re-judge every judged log of ``run_dir`` (or, for a folder or table file without
+    logs such as an import, its answers) into the new run folder ``out``.
 
     Written into a temporary folder beside ``out`` and moved into place at the end, so an
     error or interruption leaves no half-written run.
     """
     check_judge(settings.judge)
-    if not (run_dir / LOGS).is_dir():
-        raise DataError(
-            "not a run folder (no logs); import tables go through "
-            "`alignprobe rejudge` only when they hold answers",
-            source=run_dir,
-        )
-    problems = manifest_problems(run_dir)
-    if problems:
-        raise DataError(
-            "; ".join(problems) + ": finish the run before re-judging it", source=run_dir
-        )
+    has_logs = (run_dir / LOGS).is_dir()
+    if not has_logs and not (run_dir / TABLE).is_file() and not run_dir.is_file():
+        raise DataError("neither a run folder with logs nor a results table", source=run_dir)
     _fresh_out(out)
-    plans = plan_logs(run_dir, settings)
-    old_judge = _old_judge(run_dir, plans)
-    provenance = {
-        "source_run": str(run_dir.resolve()),
-        "old_judge": old_judge,
-        "new": settings.manifest(),
-        "rejudged_at": datetime.now(UTC).isoformat(),
-    }
-    judge = _judge_model(settings.judge)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    staging = _staged(out)
     outcome = RejudgeOutcome(out)
     try:
-        (staging / LOGS).mkdir()
-        for plan in plans:
-            name = Path(plan.header.location).name
-            target = staging / LOGS / name
-            if plan.task is None:
-                write_eval_log(read_eval_log(plan.header.location), str(target))
-                outcome.copied.append(name)
-            else:
-                if progress is not None:
-                    progress(f"re-judging {name}")
-                write_eval_log(_rejudge_log(plan, judge, settings, provenance), str(target))
-                outcome.rejudged.append(name)
-        record = dict(read_manifest(run_dir) or {})
-        record["judge"] = settings.judge
-        record[REJUDGE_KEY] = {**provenance, "rejudged": outcome.rejudged, "copied": outcome.copied}
+        if has_logs:
+            record = _rejudge_logs(run_dir, settings, staging, outcome, progress)
+        else:
+            record = _rejudge_table(run_dir, settings, staging, outcome, progress)
+        record[REJUDGE_KEY].update(rejudged=outcome.rejudged, copied=outcome.copied)
         write_json_atomic(staging / MANIFEST, record)
         if out.exists():
             out.rmdir()
