@@ -245,7 +245,9 @@ def test_ppi_corrected_rate_matches_closed_form(world: World) -> None:
     assert rate["corrected"]["low"] == pytest.approx(theta - half)
     assert rate["corrected"]["high"] == pytest.approx(theta + half)
     assert rate["judge_rate"] == pytest.approx(len(JUDGE_A_FLAGS) / len(ITEMS))
-    assert "skipped 5 rows (lines 12, 13, 14, 15, 16)" in (out / "gold.md").read_text()
+    gold_md = (out / "gold.md").read_text()
+    assert "skipped 5 rows (lines 12, 13, 14, 15, 16)" in gold_md
+    assert "line 13: label 'maybe' is not 0/1" in gold_md
 
 
 def test_gold_template_covers_every_stratum_blind(world: World) -> None:
@@ -313,7 +315,7 @@ def test_judge_health_counts_failures_flags_and_mass() -> None:
     assert judge_health(rows.assign(judge_id=None), MEASURES) is None
 
 
-def test_every_report_shows_judge_health(world: World) -> None:
+def test_every_report_shows_judge_health_and_gold_corrected_rates(world: World) -> None:
     out = world.root / "report"
     assert _cli("compare", str(world.run), "--out", str(out)) == 0
     md = (out / "report.md").read_text()
@@ -323,6 +325,16 @@ def test_every_report_shows_judge_health(world: World) -> None:
         in section
     )
     assert 'id="judge-health"' in (out / "report.html").read_text()
+    assert "Bias-corrected" not in md
+    gold = _gold_file(world, world.root / "gold_report.csv", set(ITEMS))
+    with_gold = world.root / "report_gold"
+    assert _cli("compare", str(world.run), "--out", str(with_gold), "--gold", str(gold)) == 0
+    md = (with_gold / "report.md").read_text()
+    assert "sensitivity 75.0%, specificity 75.0% (20 labelled)" in md
+    # every sample labelled: nothing left to predict, so no corrected rate but a reason
+    assert "needs at least 2 labelled and 1 unlabelled" in md
+    assert (with_gold / "gold.html").is_file()
+    assert 'id="gold"' in (with_gold / "report.html").read_text()
 
 
 JUDGE_C_FLAGS = set(range(1, 17))  # catches every misaligned answer, flags 8 of 12 aligned ones

@@ -91,6 +91,12 @@ def _check_role_names(roles: dict[str, str], checkpoints: set[str]) -> None:
     show_default=True,
     help="Most-different samples shown per checkpoint.",
 )
+@click.option(
+    "--gold",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Gold labels CSV (alignprobe gold): judge accuracy and PPI bias-corrected rates.",
+)
 def compare_command(
     inputs: tuple[Path, ...],
     baseline: str | None,
@@ -98,6 +104,7 @@ def compare_command(
     roles: tuple[str, ...],
     allow_judge_mismatch: bool,
     transcripts: int,
+    gold: Path | None,
 ) -> None:
     """Compare checkpoints from INPUTS (run directories or samples.parquet/.csv tables)."""
     from alignprobe.report import compare, load_inputs
@@ -117,8 +124,18 @@ def compare_command(
     for line in summary_lines(comparison):
         click.echo(line)
     click.echo("")
-    for path in render(comparison, out):
+    gold_report = None
+    if gold is not None:
+        from alignprobe.judging.gold_report import write_gold_report
+
+        gold_report, gold_paths = write_gold_report(loaded.table, loaded.measures, gold, out)
+        for line in gold_report.skipped_lines():
+            click.echo(f"alignprobe: {line}", err=True)
+    for path in render(comparison, out, gold=gold_report):
         click.echo(f"wrote {path}")
+    if gold is not None:
+        for path in gold_paths:
+            click.echo(f"wrote {path}")
     for line in comparison.incomplete:
         click.echo(f"alignprobe: {line}", err=True)
     if comparison.incomplete:

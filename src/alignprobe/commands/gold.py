@@ -95,21 +95,16 @@ def template_command(
 )
 def report_command(run_dir: Path, labels: Path, out: Path | None, power_tuning: bool) -> None:
     """The judge of RUN_DIR against human labels, and PPI-corrected rates."""
-    from alignprobe.judging.gold import load_gold
-    from alignprobe.judging.gold_stats import gold_report
-    from alignprobe.judging.render import render_pair, stat
-    from alignprobe.run import write_json_atomic
+    from alignprobe.judging.gold_report import write_gold_report
+    from alignprobe.judging.render import stat
     from alignprobe.table import load_table
 
     table, measures = load_table(run_dir)
-    gold = load_gold(labels, table, measures)
-    report = gold_report(table, measures, gold, lam=None if power_tuning else 1.0)
     folder = out if out is not None else (run_dir if run_dir.is_dir() else run_dir.parent) / "gold"
-    paths = render_pair("gold", folder, g=report)
-    json_path = folder / "gold.json"
-    write_json_atomic(json_path, report.as_dict())
-    if gold.skipped:
-        click.echo(f"alignprobe: {labels}: {gold.skipped_summary()}", err=True)
+    lam = None if power_tuning else 1.0
+    report, paths = write_gold_report(table, measures, labels, folder, lam=lam)
+    for line in report.skipped_lines():
+        click.echo(f"alignprobe: {line}", err=True)
     for acc in report.accuracy:
         if acc.checkpoint == "all" and acc.sensitivity is not None:
             click.echo(
@@ -124,5 +119,5 @@ def report_command(run_dir: Path, labels: Path, out: Path | None, power_tuning: 
             f"{stat(rate.judge_rate)}, corrected {stat(c.value)} [{stat(c.low)}, {stat(c.high)}]"
             f"{' (' + rate.note + ')' if rate.note else ''}"
         )
-    for path in [*paths, json_path]:
+    for path in paths:
         click.echo(f"wrote {path}")

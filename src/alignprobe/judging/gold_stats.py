@@ -210,6 +210,11 @@ class GoldReport:
     def method(self) -> str:
         return "PPI++ (power-tuned)" if self.lam is None else "classic PPI (lambda = 1)"
 
+    def skipped_lines(self) -> list[str]:
+        """One line naming the file and the skipped rows' lines, if any were skipped."""
+        skipped = self.gold.skipped_summary()
+        return [f"{self.gold.source}: {skipped}"] if skipped else []
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "labels": str(self.gold.source),
