@@ -20,7 +20,14 @@ from alignprobe.scorers.numeric_judge import JudgeMethod
 
 @click.command("rejudge")
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--judge", required=True, help="The new judge model, e.g. openai/gpt-4o-2024-08-06.")
+@click.option(
+    "--judge",
+    "judges",
+    required=True,
+    multiple=True,
+    help="The new judge model, e.g. openai/gpt-4o-2024-08-06; repeat for a panel "
+    "(0-100 judgements averaged, verdicts by majority; emergent_misalignment, guardrails).",
+)
 @click.option(
     "--judge-prompt",
     default=None,
@@ -37,15 +44,19 @@ from alignprobe.scorers.numeric_judge import JudgeMethod
     "--out", required=True, type=click.Path(path_type=Path), help="New run folder (must not exist)."
 )
 def rejudge_command(
-    run_dir: Path, judge: str, judge_prompt: str | None, judge_method: str | None, out: Path
+    run_dir: Path,
+    judges: tuple[str, ...],
+    judge_prompt: str | None,
+    judge_method: str | None,
+    out: Path,
 ) -> None:
     """Judge the answers of the finished run RUN_DIR again, into a new run folder."""
     from alignprobe.judging.rejudge import JudgeSettings, rejudge_run
 
-    settings = JudgeSettings(judge, judge_prompt, judge_method)
+    settings = JudgeSettings(judges, judge_prompt, judge_method)
     outcome = rejudge_run(run_dir, settings, out, progress=lambda line: click.echo(line, err=True))
     click.echo(
-        f"re-judged {len(outcome.rejudged)} log(s) with {judge}; "
+        f"re-judged {len(outcome.rejudged)} log(s) with {' + '.join(judges)}; "
         f"copied {len(outcome.copied)} unjudged log(s) unchanged"
     )
     click.echo(f"wrote {out}")

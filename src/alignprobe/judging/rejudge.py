@@ -41,20 +41,34 @@ from alignprobe.table import TABLE, select_logs
 #: task parameters that choose a judged task's prompt (one name per family that has one)
 PROMPT_PARAMS = ("judge_prompt", "judge_prompts")
 METHOD_PARAM = "judge_method"
+#: tasks whose scorers combine a panel of judges (scorers.panel: mean / majority)
+PANEL_TASKS = frozenset({"emergent_misalignment", "guardrails"})
 #: key of the provenance block in the new run's manifest and in each log's run metadata
 REJUDGE_KEY = "rejudge"
 
 
 @dataclass(frozen=True)
 class JudgeSettings:
-    """What a re-judging changes: the judge model and, optionally, prompt and method."""
+    """What a re-judging changes: the judge model (or a panel of several) and, optionally,
+    prompt and method."""
 
-    judge: str
+    judges: tuple[str, ...]
     judge_prompt: str | None = None
     judge_method: str | None = None
 
+    @property
+    def judge(self) -> str | list[str]:
+        """As recorded in the manifest: the model, or the panel's list of models."""
+        return self.judges[0] if len(self.judges) == 1 else list(self.judges)
+
     def overrides(self, task: str, accepted: set[str]) -> dict[str, Any]:
         """The task arguments to change for ``task``; a setting it cannot take is refused."""
+        if len(self.judges) > 1 and task not in PANEL_TASKS:
+            raise ConfigError(
+                f"task '{task}' is judged by one judge only (judge panels: "
+                f"{', '.join(sorted(PANEL_TASKS))}); re-judge it with one --judge",
+                field="--judge",
+            )
         out: dict[str, Any] = {}
         if self.judge_prompt is not None:
             names = [p for p in PROMPT_PARAMS if p in accepted]
@@ -162,15 +176,20 @@ def _old_judge(run_dir: Path, plans: list[LogPlan]) -> str | None:
     return None
 
 
-def _judge_model(judge: str) -> Model:
-    roles = large_run_model_roles({GRADER_ROLE: judge})
-    assert roles is not None
-    model = roles[GRADER_ROLE]
-    return model if isinstance(model, Model) else get_model(model)
+def _judge_models(judges: tuple[str, ...]) -> Model | list[Model]:
+    """The ``grader`` role's binding: one model, or the panel's list (each with the
+    large-run attempt timeout)."""
+    models = []
+    for judge in judges:
+        roles = large_run_model_roles({GRADER_ROLE: judge})
+        assert roles is not None
+        model = roles[GRADER_ROLE]
+        models.append(model if isinstance(model, Model) else get_model(model))
+    return models[0] if len(models) == 1 else models
 
 
 def _rejudge_log(
-    plan: LogPlan, judge: Model, settings: JudgeSettings, provenance: dict[str, Any]
+    plan: LogPlan, judge: Model | list[Model], settings: JudgeSettings, provenance: dict[str, Any]
 ) -> EvalLog:
     assert plan.task is not None
     log = read_eval_log(plan.header.location)
@@ -188,7 +207,8 @@ def _rejudge_log(
     )
     rescored.eval.task_args = plan.task_args
     roles = dict(rescored.eval.model_roles or {})
-    roles[GRADER_ROLE] = ModelConfig(model=settings.judge, config=GenerateConfig())
+    configs = [ModelConfig(model=judge, config=GenerateConfig()) for judge in settings.judges]
+    roles[GRADER_ROLE] = configs[0] if len(configs) == 1 else configs
     rescored.eval.model_roles = roles
     metadata = dict(rescored.eval.metadata or {})
     metadata[METADATA_KEY] = {**(metadata.get(METADATA_KEY) or {}), REJUDGE_KEY: provenance}
@@ -235,7 +255,7 @@ def _rejudge_logs(
         )
     plans = plan_logs(run_dir, settings)
     provenance = _provenance(run_dir, _old_judge(run_dir, plans), settings)
-    judge = _judge_model(settings.judge)
+    judge = _judge_models(settings.judges)
     for plan in plans:
         name = Path(plan.header.location).name
         target = str(staging / LOGS / name)
@@ -270,7 +290,7 @@ def _rejudge_table(
     provenance = _provenance(source, old or (" ; ".join(judges) or None), settings)
     if progress is not None:
         progress(f"re-judging {len(df)} answers of {source} (no log: answers replayed)")
-    outcome.rejudged = rejudge_table_logs(tasks, _judge_model(settings.judge), staging / LOGS)
+    outcome.rejudged = rejudge_table_logs(tasks, _judge_models(settings.judges), staging / LOGS)
     now = datetime.now(UTC).isoformat()
     return {
         "judge": settings.judge,
@@ -300,7 +320,8 @@ def rejudge_run(
     Written into a temporary folder beside ``out`` and moved into place at the end, so an
     error or interruption leaves no half-written run.
     """
-    check_judge(settings.judge)
+    for judge in settings.judges:
+        check_judge(judge)
     has_logs = (run_dir / LOGS).is_dir()
     if not has_logs and not (run_dir / TABLE).is_file() and not run_dir.is_file():
         raise DataError("neither a run folder with logs nor a results table", source=run_dir)

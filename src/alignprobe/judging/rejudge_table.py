@@ -125,7 +125,7 @@ def table_tasks(
     return tasks
 
 
-def rejudge_table_logs(tasks: list[Task], judge: Model, log_dir: Path) -> list[str]:
+def rejudge_table_logs(tasks: list[Task], judge: Model | list[Model], log_dir: Path) -> list[str]:
     """Run the replay tasks (no model under test) into ``log_dir``; the logs' file names."""
     logs = eval(
         tasks,
