@@ -117,6 +117,7 @@ def _rejudge(world: World, judge: str, out: Path, *extra: str) -> int:
     return _cli("rejudge", str(world.run), "--judge", judge, "--out", str(out), *extra)
 
 
+@pytest.mark.slow
 def test_rejudge_never_calls_the_model_under_test_and_records_provenance(world: World) -> None:
     before = world.server.stats.requests
     out = world.root / "rejudged_b"
@@ -136,8 +137,10 @@ def test_rejudge_never_calls_the_model_under_test_and_records_provenance(world: 
         _item(o) for o, m in zip(table["output"], table["misaligned"], strict=True) if m == 1
     }
     assert flagged == JUDGE_B_FLAGS
+    assert _cli("compare", str(out), "--out", str(world.root / "rejudged_b_report")) == 0
 
 
+@pytest.mark.slow
 def test_agreement_with_its_own_rejudging_is_perfect(world: World) -> None:
     out = world.root / "rejudged_a"
     assert _rejudge(world, world.judge_a, out) == 0
@@ -151,6 +154,7 @@ def test_agreement_with_its_own_rejudging_is_perfect(world: World) -> None:
     assert aligned["mean_abs_diff"] == 0
 
 
+@pytest.mark.slow
 def test_agreement_of_two_judges_matches_closed_form(world: World) -> None:
     out = world.root / "rejudged_b"
     if not out.exists():
@@ -198,6 +202,7 @@ def _gold_file(world: World, path: Path, labelled: set[int], extra: str = "") ->
     return path
 
 
+@pytest.mark.slow
 def test_judge_accuracy_against_gold_labels_matches_its_error_rates(world: World) -> None:
     gold = _gold_file(world, world.root / "gold_all.csv", set(ITEMS))
     out = world.root / "gold_all"
@@ -214,6 +219,7 @@ def test_judge_accuracy_against_gold_labels_matches_its_error_rates(world: World
     )
 
 
+@pytest.mark.slow
 def test_ppi_corrected_rate_matches_closed_form(world: World) -> None:
     labelled = {1, 2, 3, 7, 9, 13, 14, 15, 16, 17}
     messy = (
@@ -250,6 +256,7 @@ def test_ppi_corrected_rate_matches_closed_form(world: World) -> None:
     assert "line 13: label 'maybe' is not 0/1" in gold_md
 
 
+@pytest.mark.slow
 def test_gold_template_covers_every_stratum_blind(world: World) -> None:
     sheet_path = world.root / "template.csv"
     assert (
@@ -262,6 +269,7 @@ def test_gold_template_covers_every_stratum_blind(world: World) -> None:
     assert sheet["answer"].str.startswith("ANS").all()
 
 
+@pytest.mark.slow
 def test_gold_and_rejudge_user_errors(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     bad = world.root / "bad_measure.csv"
     bad.write_text(
@@ -315,6 +323,7 @@ def test_judge_health_counts_failures_flags_and_mass() -> None:
     assert judge_health(rows.assign(judge_id=None), MEASURES) is None
 
 
+@pytest.mark.slow
 def test_every_report_shows_judge_health_and_gold_corrected_rates(world: World) -> None:
     out = world.root / "report"
     assert _cli("compare", str(world.run), "--out", str(out)) == 0
@@ -340,6 +349,7 @@ def test_every_report_shows_judge_health_and_gold_corrected_rates(world: World) 
 JUDGE_C_FLAGS = set(range(1, 17))  # catches every misaligned answer, flags 8 of 12 aligned ones
 
 
+@pytest.mark.slow
 def test_gate_on_gold_corrected_rates_sees_through_a_biased_judge(world: World) -> None:
     """Baseline judged by A (45%), candidate the same answers judged by C (80%): on the
     judges' own rates the gate fails; on PPI-corrected rates the change is small."""
@@ -418,6 +428,7 @@ def test_sampled_judge_sends_its_draws_concurrently() -> None:
     assert elapsed < 5 * 0.6
 
 
+@pytest.mark.slow
 def test_rejudge_an_imported_table_replays_its_answers(world: World) -> None:
     """A published CSV has answers but no logs: its answers are judged again as they are."""
     csv_path = world.root / "published.csv"
@@ -452,6 +463,7 @@ def _rejudge_from(source: Path, judge: str, out: Path, *extra: str) -> int:
     return _cli("rejudge", str(source), "--judge", judge, "--out", str(out), *extra)
 
 
+@pytest.mark.slow
 def test_a_panel_of_judges_averages_numbers_and_records_every_member(world: World) -> None:
     judge_c = _judge_script(world.root / "judge_c_panel.yaml", JUDGE_C_FLAGS)
     out = world.root / "panel"
