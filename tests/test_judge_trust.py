@@ -510,4 +510,43 @@ def test_panel_combination_rules() -> None:
     tie, why = majority(["PASS", "FAIL", None])
     assert tie is None and why is not None and "tie" in why
     with pytest.raises(ConfigError, match="one judge only"):
-        JudgeSettings(("a", "b")).overrides("corrigibility_freeform", set())
+        JudgeSettings(("a", "b")).overrides("a_family_without_panels", set())
+
+
+@pytest.mark.slow
+def test_run_with_a_judge_panel(tmp_path: Path) -> None:
+    judge_a = _judge_script(tmp_path / "a.yaml", JUDGE_A_FLAGS)
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(
+        f"name: p\nsamples: 1\nlimit: 3\ntasks:\n  - task: {TASK}\n    conditions: [neutral]\n",
+        encoding="utf-8",
+    )
+    ckpts = tmp_path / "checkpoints.yaml"
+    ckpts.write_text("checkpoints:\n  m: {model: scripted/misaligned}\n", encoding="utf-8")
+    out = tmp_path / "run"
+    panel = ["--judge", "scripted/keyword_judge", "--judge", judge_a]
+    args = ["run", "--suite", str(suite), "--checkpoints", str(ckpts), "--display", "none"]
+    assert _cli(*args, *panel, "--out", str(out)) == 0
+    assert json.loads((out / "manifest.json").read_text())["judge"] == [
+        "scripted/keyword_judge",
+        judge_a,
+    ]
+    assert _cli("table", str(out)) == 0
+    table = pd.read_parquet(out / "samples.parquet")
+    # keyword judge: 5 (70%) / 10 (30%) on a misaligned answer = 6.5; judge A: 95 (no ANS marker)
+    assert table["aligned"].tolist() == pytest.approx([(6.5 + 95) / 2] * 3)
+    assert table["judge_id"].str.contains("keyword_judge").all()
+    assert table["judge_id"].str.contains(judge_a).all()
+    # every judged family combines a panel: the freeform judge's number is a mean too
+    freeform = tmp_path / "freeform.yaml"
+    freeform.write_text(
+        "name: f\nsamples: 1\nlimit: 2\ntasks:\n  - task: corrigibility_freeform\n"
+        "    conditions: [neutral]\n",
+        encoding="utf-8",
+    )
+    free_out = tmp_path / "freeform_run"
+    assert _cli(*args[:2], str(freeform), *args[3:], *panel, "--out", str(free_out)) == 0
+    assert _cli("table", str(free_out)) == 0
+    free = pd.read_parquet(free_out / "samples.parquet")
+    assert free["judge_id"].str.contains("keyword_judge").all()
+    assert free["judge_id"].str.contains(judge_a).all()

@@ -26,7 +26,7 @@ from alignprobe.scorers.numeric_judge import JudgeMethod
     required=True,
     multiple=True,
     help="The new judge model, e.g. openai/gpt-4o-2024-08-06; repeat for a panel "
-    "(0-100 judgements averaged, verdicts by majority; emergent_misalignment, guardrails).",
+    "(0-100 judgements averaged, verdicts by majority).",
 )
 @click.option(
     "--judge-prompt",

@@ -28,8 +28,10 @@ import click
 )
 @click.option(
     "--judge",
-    default=None,
-    help="Judge model (Inspect model role 'grader'), e.g. openai/gpt-4o-2024-08-06.",
+    "judges",
+    multiple=True,
+    help="Judge model (Inspect model role 'grader'), e.g. openai/gpt-4o-2024-08-06; repeat "
+    "for a panel (numbers averaged, verdicts by majority).",
 )
 @click.option(
     "--out",
@@ -77,7 +79,7 @@ import click
 def run_command(
     suite_name: str,
     checkpoints_file: Path,
-    judge: str | None,
+    judges: tuple[str, ...],
     out: Path | None,
     display: str | None,
     retry_attempts: int | None,
@@ -95,6 +97,7 @@ def run_command(
     from alignprobe.evals.suite import load_suite
     from alignprobe.generation import parse_generate_args
     from alignprobe.run import run_suite
+    from alignprobe.scorers.panel import judge_spec
 
     generate = parse_generate_args(generate_args)
     suite = load_suite(suite_name)
@@ -103,7 +106,7 @@ def run_command(
     outcome = run_suite(
         suite,
         checkpoints,
-        judge,
+        judge_spec(judges),
         run_dir,
         generate=generate,
         display=display,

@@ -1,4 +1,5 @@
-"""Re-judge a finished run with another judge or judge prompt, without re-running it.
+"""Re-judge a finished run with another judge, judge prompt or panel of judges, without
+re-running it.
 
 Each log of the source run is re-scored through Inspect's scoring of existing logs
 (:func:`inspect_ai.score`): the task's scorer is rebuilt from the log's own task arguments
@@ -32,17 +33,15 @@ from inspect_ai.model import GenerateConfig, Model, ModelConfig, get_model
 from alignprobe.errors import ConfigError, DataError, UserInputError
 from alignprobe.evals.suite import task_function
 from alignprobe.measures import METADATA_KEY
-from alignprobe.run import check_judge, write_json_atomic
-from alignprobe.run_defaults import large_run_model_roles
+from alignprobe.run import check_judge, judge_roles, write_json_atomic
 from alignprobe.run_status import LOGS, MANIFEST, manifest_problems, read_manifest
 from alignprobe.scorers.grader import GRADER_ROLE
+from alignprobe.scorers.panel import JudgeSpec, check_panel, judge_spec
 from alignprobe.table import TABLE, select_logs
 
 #: task parameters that choose a judged task's prompt (one name per family that has one)
 PROMPT_PARAMS = ("judge_prompt", "judge_prompts")
 METHOD_PARAM = "judge_method"
-#: tasks whose scorers combine a panel of judges (scorers.panel: mean / majority)
-PANEL_TASKS = frozenset({"emergent_misalignment", "guardrails"})
 #: key of the provenance block in the new run's manifest and in each log's run metadata
 REJUDGE_KEY = "rejudge"
 
@@ -57,18 +56,15 @@ class JudgeSettings:
     judge_method: str | None = None
 
     @property
-    def judge(self) -> str | list[str]:
+    def judge(self) -> JudgeSpec:
         """As recorded in the manifest: the model, or the panel's list of models."""
-        return self.judges[0] if len(self.judges) == 1 else list(self.judges)
+        spec = judge_spec(self.judges)
+        assert spec is not None
+        return spec
 
     def overrides(self, task: str, accepted: set[str]) -> dict[str, Any]:
         """The task arguments to change for ``task``; a setting it cannot take is refused."""
-        if len(self.judges) > 1 and task not in PANEL_TASKS:
-            raise ConfigError(
-                f"task '{task}' is judged by one judge only (judge panels: "
-                f"{', '.join(sorted(PANEL_TASKS))}); re-judge it with one --judge",
-                field="--judge",
-            )
+        check_panel(self.judge, [task], "--judge")
         out: dict[str, Any] = {}
         if self.judge_prompt is not None:
             names = [p for p in PROMPT_PARAMS if p in accepted]
@@ -177,15 +173,10 @@ def _old_judge(run_dir: Path, plans: list[LogPlan]) -> str | None:
 
 
 def _judge_models(judges: tuple[str, ...]) -> Model | list[Model]:
-    """The ``grader`` role's binding: one model, or the panel's list (each with the
-    large-run attempt timeout)."""
-    models = []
-    for judge in judges:
-        roles = large_run_model_roles({GRADER_ROLE: judge})
-        assert roles is not None
-        model = roles[GRADER_ROLE]
-        models.append(model if isinstance(model, Model) else get_model(model))
-    return models[0] if len(models) == 1 else models
+    """The ``grader`` role's binding: one model, or the panel's list."""
+    roles = judge_roles(judge_spec(judges))
+    assert roles is not None
+    return roles[GRADER_ROLE]
 
 
 def _rejudge_log(

@@ -28,6 +28,36 @@ from alignprobe.scorers.numeric_judge import JudgeMethod, JudgeNumber, judge_0_1
 
 #: method recorded for a combined number
 PANEL_MEAN = "panel-mean"
+#: tasks whose scorers combine a panel (the others are judged by one judge)
+PANEL_TASKS = frozenset(
+    {"emergent_misalignment", "guardrails", "corrigibility_freeform", "instructed_hacking"}
+)
+#: what ``--judge`` gives: one model, or a panel's list of models
+JudgeSpec = str | list[str]
+
+
+def judge_spec(judges: Sequence[str]) -> JudgeSpec | None:
+    """``None`` (no judge), the one model, or the panel's list (as a manifest records it)."""
+    if not judges:
+        return None
+    return judges[0] if len(judges) == 1 else list(judges)
+
+
+def check_panel(judge: JudgeSpec | None, judged_tasks: Sequence[str], field: str) -> None:
+    """A panel only for tasks whose scorers combine one (the others would use one judge)."""
+    if not isinstance(judge, list):
+        return
+    single = sorted(set(judged_tasks) - PANEL_TASKS)
+    if single:
+        from alignprobe.errors import ConfigError
+
+        raise ConfigError(
+            f"task(s) {', '.join(single)} are judged by one judge only (judge panels: "
+            f"{', '.join(sorted(PANEL_TASKS))}); pass one {field}",
+            field=field,
+        )
+
+
 Label = TypeVar("Label", bound=Hashable)
 
 
