@@ -172,6 +172,8 @@ def test_agreement_of_two_judges_matches_closed_form(world: World) -> None:
     p_e = pa * pb + (1 - pa) * (1 - pb)
     assert misaligned["confusion"] == [[neither, only_b], [only_a, both]]
     assert misaligned["kappa"] == pytest.approx((p_o - p_e) / (1 - p_e))
+    low, high = misaligned["kappa_ci"]
+    assert low < misaligned["kappa"] < high
     # aligned takes two values (5 / 95): Spearman is the phi coefficient, and interval
     # alpha is Krippendorff's binary alpha 1 - (2n - 1) * disagreements / (n0 * n1)
     aligned = next(m for m in summary if m["measure"] == "aligned")

@@ -1,7 +1,8 @@
 """How far two judgings of the same samples agree, per task and measure.
 
 Binary measures (rates: misaligned, guardrail_pass, admits, ...): Cohen's kappa
-(scikit-learn), raw agreement and the 2x2 confusion matrix. 0-100 scores: Spearman's rho
+(scikit-learn) with its 95% asymptotic interval (statsmodels), raw agreement and the 2x2
+confusion matrix. 0-100 scores: Spearman's rho
 (scipy) and Krippendorff's alpha at the interval level (the ``krippendorff`` package), and
 the mean absolute difference. A row one judge scored and the other did not (unscored or
 excluded) is counted apart and listed among the disagreements.
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
+from statsmodels.stats.inter_rater import cohens_kappa
 
 from alignprobe.judging.pairs import SAMPLE_KEY, JudgedPairs, is_rate
 from alignprobe.measures import Measure
@@ -49,6 +51,9 @@ class MeasureAgreement:
     only_b: int
     neither: int
     kappa: float | None = None
+    kappa_low: float | None = None
+    kappa_high: float | None = None
+    """95% asymptotic interval of kappa (statsmodels ``cohens_kappa``)."""
     agreement: float | None = None
     confusion: list[list[int]] | None = None
     """Rows A=0/1 by columns B=0/1 (rates)."""
@@ -108,6 +113,12 @@ def _rate_stats(result: MeasureAgreement, a: np.ndarray, b: np.ndarray) -> None:
     if len(a) and result.kappa is None:
         result.note = "kappa undefined: both judges gave every sample the same label"
     result.confusion = confusion_matrix(labels_a, labels_b, labels=[0, 1]).tolist()
+    if result.kappa is not None:
+        with warnings.catch_warnings():  # its test under the null can be undefined: unused
+            warnings.simplefilter("ignore", RuntimeWarning)
+            interval = cohens_kappa(np.asarray(result.confusion))  # 95% by default
+        result.kappa_low = _finite(float(interval.kappa_low))
+        result.kappa_high = _finite(float(interval.kappa_upp))
 
 
 def _score_stats(result: MeasureAgreement, a: np.ndarray, b: np.ndarray) -> None:
@@ -189,6 +200,7 @@ class AgreementReport:
                 "only_a": m.only_a,
                 "only_b": m.only_b,
                 "kappa": m.kappa,
+                "kappa_ci": [m.kappa_low, m.kappa_high],
                 "agreement": m.agreement,
                 "confusion": m.confusion,
                 "spearman": m.spearman,
