@@ -190,6 +190,21 @@ def test_agreement_of_two_judges_matches_closed_form(world: World) -> None:
         assert "ANS10" in text  # a sample only judge A flags is shown side by side
 
 
+@pytest.mark.slow
+def test_agreement_with_a_judge_that_always_fails_still_reports(world: World) -> None:
+    out = world.root / "rejudged_garbage"
+    assert _rejudge(world, "scripted/aligned", out) == 0  # replies prose, never a number
+    report = world.root / "ag_garbage"
+    assert _cli("agreement", str(world.run), str(out), "--out", str(report)) == 0
+    summary = json.loads((report / "agreement.json").read_text())["measures"]
+    misaligned = next(m for m in summary if m["measure"] == "misaligned")
+    assert misaligned["both"] == 0 and misaligned["only_a"] == len(ITEMS)
+    assert misaligned["kappa"] is None
+    md = (report / "agreement.md").read_text()
+    assert "no sample scored by both judges" in md
+    assert "unscored:" in md  # B's reason shown beside A's value
+
+
 def _gold_file(world: World, path: Path, labelled: set[int], extra: str = "") -> Path:
     table = pd.read_parquet(world.run / "samples.parquet")
     lines = ["checkpoint,task,condition,sample_id,epoch,measure,label"]
@@ -219,6 +234,25 @@ def test_judge_accuracy_against_gold_labels_matches_its_error_rates(world: World
     assert overall["specificity"]["value"] == pytest.approx(
         len(negatives - JUDGE_A_FLAGS) / len(negatives)
     )
+    # a 0-100 measure labelled by a human: the judge's mean absolute error
+    table = pd.read_parquet(world.run / "samples.parquet")
+    lines = ["checkpoint,task,condition,sample_id,epoch,measure,label"]
+    human = {i: 10.0 if TRUTH[i] else 80.0 for i in ITEMS}
+    for _, row in table.iterrows():
+        item = _item(row["output"])
+        lines.append(f"ckpt,{TASK},neutral,{row['sample_id']},1,aligned,{human[item]}")
+    scores = world.root / "gold_scores.csv"
+    scores.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = world.root / "gold_scores"
+    assert _cli("gold", "report", str(world.run), "--labels", str(scores), "--out", str(out)) == 0
+    (overall,) = [
+        a
+        for a in json.loads((out / "gold.json").read_text())["accuracy"]
+        if a["checkpoint"] == "all"
+    ]
+    judge = {i: 5.0 if i in JUDGE_A_FLAGS else 95.0 for i in ITEMS}
+    expected = sum(abs(judge[i] - human[i]) for i in ITEMS) / len(ITEMS)
+    assert overall["mean_abs_error"] == pytest.approx(expected)
 
 
 @pytest.mark.slow

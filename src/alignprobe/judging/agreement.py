@@ -107,6 +107,10 @@ def interval_alpha(a: np.ndarray, b: np.ndarray) -> float | None:
 
 
 def _rate_stats(result: MeasureAgreement, a: np.ndarray, b: np.ndarray) -> None:
+    if len(a) == 0:
+        result.confusion = [[0, 0], [0, 0]]
+        result.note = "no sample scored by both judges"
+        return
     labels_a, labels_b = (a >= 0.5).astype(int), (b >= 0.5).astype(int)
     result.agreement = float((labels_a == labels_b).mean()) if len(a) else None
     result.kappa = cohen_kappa(labels_a, labels_b)
@@ -122,6 +126,9 @@ def _rate_stats(result: MeasureAgreement, a: np.ndarray, b: np.ndarray) -> None:
 
 
 def _score_stats(result: MeasureAgreement, a: np.ndarray, b: np.ndarray) -> None:
+    if len(a) == 0:
+        result.note = "no sample scored by both judges"
+        return
     if len(a) >= 2 and np.unique(a).size > 1 and np.unique(b).size > 1:
         rho = stats.spearmanr(a, b)
         result.spearman = _finite(float(rho.statistic))
