@@ -25,6 +25,9 @@ _COMMANDS: dict[str, str] = {
     "gate": "alignprobe.commands.gate:gate_command",
     "power": "alignprobe.commands.gate:power_command",
     "demo": "alignprobe.commands.demo:demo_command",
+    "rejudge": "alignprobe.commands.rejudge:rejudge_command",
+    "agreement": "alignprobe.commands.agreement:agreement_command",
+    "gold": "alignprobe.commands.gold:gold_command",
 }
 
 

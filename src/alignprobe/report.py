@@ -19,6 +19,7 @@ import pandas as pd
 
 from alignprobe import stats
 from alignprobe.errors import UserInputError
+from alignprobe.judging.health import judge_health
 from alignprobe.measures import Direction, Measure, MeasureKind
 from alignprobe.outcomes import count_outcomes
 from alignprobe.run_status import RERUN_HINT, RunStatus, read_manifest
@@ -452,6 +453,7 @@ def _health(table: pd.DataFrame, comp: Comparison) -> None:
                 "error_examples": Counter(map(str, errors)).most_common(2),
                 "unscored": unscored,
                 "judge_excluded": excluded,
+                "judge": judge_health(group, comp.measures.get(str(task), [])),
             }
         )
 

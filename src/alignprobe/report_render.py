@@ -108,8 +108,9 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render(comp: Comparison, out_dir: Path) -> list[Path]:
-    """Write ``report.md`` and ``report.html`` into ``out_dir``."""
+def render(comp: Comparison, out_dir: Path, gold: Any = None) -> list[Path]:
+    """Write ``report.md`` and ``report.html`` into ``out_dir`` (``gold``: a
+    :class:`~alignprobe.judging.gold_stats.GoldReport` adds bias-corrected rates)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tasks = list(dict.fromkeys(task for task, _ in comp.groups))
     plots = {task: _forest(comp, task) for task in tasks}
@@ -127,6 +128,7 @@ def render(comp: Comparison, out_dir: Path) -> list[Path]:
         "question_plots": question_plots,
         "paired_method": PAIRED_METHOD,
         "paired_ci_short": PAIRED_CI_SHORT,
+        "gold": gold,
     }
     paths = []
     for template, name in (("report.md.j2", REPORT_MD), ("report.html.j2", REPORT_HTML)):

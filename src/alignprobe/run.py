@@ -23,6 +23,7 @@ from typing import Any
 
 from inspect_ai import Task, eval_set, task_with
 from inspect_ai.log import EvalLog
+from inspect_ai.model import Model, get_model
 
 from alignprobe.checkpoint_models import checkpoint_model
 from alignprobe.checkpoints import CheckpointSet
@@ -48,6 +49,7 @@ from alignprobe.run_defaults import (
 from alignprobe.run_resume import check_resumable
 from alignprobe.run_status import LOGS, MANIFEST, SHARDS
 from alignprobe.scorers.grader import GRADER_ROLE
+from alignprobe.scorers.panel import JudgeSpec, check_panel
 from alignprobe.shards import Shard, contiguous_shares
 from alignprobe.storage import RunStore, join
 
@@ -206,13 +208,14 @@ def planned_samples(item: PlannedTask) -> int:
     return len(task.dataset) * (task.epochs or 1)
 
 
-def check_judge(judge: str | None) -> None:
-    """A judge given is a model Inspect knows, with its key set (checked before planning)."""
-    if judge is not None:
-        check_model(judge, field="--judge", role="judge")
+def check_judge(judge: JudgeSpec | None) -> None:
+    """A judge given (or each of a panel) is a model Inspect knows, with its key set
+    (checked before planning)."""
+    for model in [judge] if isinstance(judge, str) else judge or []:
+        check_model(model, field="--judge", role="judge")
 
 
-def require_judge(planned: list[PlannedTask], judge: str | None) -> None:
+def require_judge(planned: list[PlannedTask], judge: JudgeSpec | None) -> None:
     judged = sorted(
         {
             p.task
@@ -220,6 +223,7 @@ def require_judge(planned: list[PlannedTask], judge: str | None) -> None:
             if (p.judged if p.judged is not None else _is_judged(p.inspect_task))
         }
     )
+    check_panel(judge, judged, "--judge")
     if judged and not judge:
         raise JudgeMissingError(
             f"task(s) {', '.join(judged)} are judged: pass --judge <provider/model> "
@@ -261,7 +265,7 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 def manifest(
     suite: Suite,
     checkpoints: CheckpointSet,
-    judge: str | None,
+    judge: JudgeSpec | None,
     planned: list[PlannedTask],
     generate: dict[str, Any] | None = None,
     shares: list[int] | None = None,
@@ -307,6 +311,22 @@ def _report_not_applied(planned: list[PlannedTask]) -> None:
                 )
 
 
+def judge_roles(
+    judge: JudgeSpec | None, attempt_timeout: int | None = None
+) -> dict[str, Model | list[Model]] | None:
+    """The ``grader`` role: one judge, or a panel's list (scorers.panel), each with the
+    large-run attempt timeout."""
+    if not judge:
+        return None
+    models: list[Model] = []
+    for model in [judge] if isinstance(judge, str) else judge:
+        roles = large_run_model_roles({GRADER_ROLE: model}, attempt_timeout=attempt_timeout)
+        assert roles is not None
+        bound = roles[GRADER_ROLE]
+        models.append(bound if isinstance(bound, Model) else get_model(bound))
+    return {GRADER_ROLE: models[0] if len(models) == 1 else models}
+
+
 @dataclass
 class RunOutcome:
     logs: list[EvalLog]
@@ -316,7 +336,7 @@ class RunOutcome:
 def run_suite(
     suite: Suite,
     checkpoints: CheckpointSet,
-    judge: str | None,
+    judge: JudgeSpec | None,
     out: Path | str,
     *,
     generate: dict[str, Any] | None = None,
@@ -371,10 +391,7 @@ def run_suite(
         _, logs = eval_set(
             [p.inspect_task for p in mine],
             log_dir=join(store.location, LOGS, *([shard.slug] if sharded else [])),
-            model_roles=large_run_model_roles(
-                {GRADER_ROLE: judge} if judge else None,
-                attempt_timeout=(generate or {}).get("attempt_timeout"),
-            ),
+            model_roles=judge_roles(judge, (generate or {}).get("attempt_timeout")),
             display=display,  # type: ignore[arg-type]
             retry_attempts=TASK_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts,
             **large_run_eval_args(

@@ -64,6 +64,10 @@ BASE_COLUMNS = [
     "epoch",
 ]
 TAIL_COLUMNS = ["judge_id", "error", "input", "output"]
+#: ``judge_mass_<judgement>``: numeric probability mass of a 0-100 judgement (score metadata
+#: ``<judgement>_judge.numeric_mass``; a sampled judge: the share of replies that were numbers)
+JUDGE_MASS_PREFIX = "judge_mass_"
+JUDGEMENT_SUFFIX = "_judge"
 _SKIP_METADATA = {METADATA_KEY, "condition", "question_id"}
 
 Measures = dict[str, list[Measure]]
@@ -167,6 +171,21 @@ def _judge_id(sample: EvalSample) -> str | None:
     return str(value) if value else None
 
 
+def _judge_mass(sample: EvalSample) -> str:
+    """``{judgement: numeric probability mass}`` of each 0-100 judgement in the score
+    metadata (``aligned_judge`` -> ``aligned``): how sure the judge was it answered a number."""
+    score = _first_score(sample)
+    meta = (score.metadata or {}) if score is not None else {}
+    masses = {
+        key.removesuffix(JUDGEMENT_SUFFIX): value["numeric_mass"]
+        for key, value in meta.items()
+        if key.endswith(JUDGEMENT_SUFFIX)
+        and isinstance(value, dict)
+        and isinstance(value.get("numeric_mass"), int | float)
+    }
+    return json.dumps(masses)
+
+
 def _input_text(sample: EvalSample) -> str:
     if isinstance(sample.input, str):
         return sample.input
@@ -205,6 +224,7 @@ def _columns() -> list[Any]:
         SampleColumn("_all_scores", path=_all_scores, full=True),
         SampleColumn("_reasons", path=_reasons, full=True),
         SampleColumn("judge_id", path=_judge_id, full=True),
+        SampleColumn("_judge_mass", path=_judge_mass, full=True),
         SampleColumn("error", path=_error, full=True),
         SampleColumn("input", path=_input_text, full=True),
         SampleColumn("output", path=_output_text, full=True),
@@ -223,7 +243,10 @@ def _expand(raw: pd.DataFrame, measure_names: list[str]) -> pd.DataFrame:
     scores = [json.loads(s) for s in raw["_scores"]]
     reasons = [json.loads(s) for s in raw["_reasons"]]
     family = pd.DataFrame([json.loads(s) for s in raw["_metadata"]], index=raw.index)
-    out = raw.drop(columns=["_scores", "_reasons", "_metadata", "_all_scores"])
+    masses = pd.DataFrame([json.loads(s) for s in raw["_judge_mass"]], index=raw.index)
+    out = raw.drop(columns=["_scores", "_reasons", "_metadata", "_all_scores", "_judge_mass"])
+    for name in masses.columns:
+        out[JUDGE_MASS_PREFIX + str(name)] = pd.to_numeric(masses[name], errors="coerce")
     family = family.drop(columns=[c for c in family.columns if c in out.columns])
     for name in measure_names:
         out[name] = [

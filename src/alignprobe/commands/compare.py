@@ -93,6 +93,12 @@ def _check_role_names(roles: dict[str, str], checkpoints: set[str]) -> None:
     show_default=True,
     help="Most-different samples shown per checkpoint.",
 )
+@click.option(
+    "--gold",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Gold labels CSV (alignprobe gold): judge accuracy and PPI bias-corrected rates.",
+)
 def compare_command(
     inputs: tuple[Path, ...],
     baseline: str | None,
@@ -100,6 +106,7 @@ def compare_command(
     roles: tuple[str, ...],
     allow_judge_mismatch: bool,
     transcripts: int,
+    gold: Path | None,
 ) -> None:
     """Compare checkpoints from INPUTS (run directories, fsspec URLs of run directories such
     as s3://bucket/run, or samples.parquet/.csv tables)."""
@@ -123,7 +130,15 @@ def compare_command(
     for line in summary_lines(comparison):
         click.echo(line)
     click.echo("")
-    written = render(comparison, out)
+    gold_report = None
+    gold_paths: list[Path] = []
+    if gold is not None:
+        from alignprobe.judging.gold_report import write_gold_report
+
+        gold_report, gold_paths = write_gold_report(loaded.table, loaded.measures, gold, out)
+        for line in gold_report.skipped_lines():
+            click.echo(f"alignprobe: {line}", err=True)
+    written = [*render(comparison, out, gold=gold_report), *gold_paths]
     for path in publish(written, url) if url is not None else written:
         click.echo(f"wrote {path}")
     for line in comparison.incomplete:

@@ -93,6 +93,12 @@ def _spending(name: str) -> Literal["obrien-fleming", "pocock"]:
     show_default=True,
     help="Alpha- and beta-spending function of a sequential look.",
 )
+@click.option(
+    "--gold",
+    type=_PATH,
+    default=None,
+    help="Gold labels CSV (alignprobe gold): decide labelled rate checks on PPI-corrected rates.",
+)
 def gate_command(
     baseline: tuple[Path, ...],
     candidate: tuple[Path, ...],
@@ -107,6 +113,7 @@ def gate_command(
     of: int | None,
     max_samples_per_question: int | None,
     spending: str,
+    gold: Path | None,
 ) -> None:
     """Fail the build if CANDIDATE regressed against BASELINE.
 
@@ -148,12 +155,19 @@ def gate_command(
     gate_policy = load_policy(policy)
     base = combine_sides([load_side(b, "baseline", baseline_checkpoint) for b in baseline])
     cand = combine_sides([load_side(c, "candidate", candidate_checkpoint) for c in candidate])
+    correction = None
+    if gold is not None:
+        from alignprobe.gate.gold import load_gold_correction
+
+        if looks is not None:
+            raise UserInputError("--gold is not available with sequential looks", field="--gold")
+        correction = load_gold_correction(gold, base, cand)
     verdict = run_gate(
         base,
         cand,
         gate_policy,
         policy_source=policy or default_policy_path(),
-        options=GateOptions(allow_judge_mismatch, allow_version_mismatch, looks),
+        options=GateOptions(allow_judge_mismatch, allow_version_mismatch, looks, correction),
     )
     click.echo(terminal_table(verdict))
     written: list[Path | str] = [verdict.write(json_path or _default_verdict_path(candidate[-1]))]

@@ -30,8 +30,10 @@ from alignprobe.commands.locations import OUT_LOCATION
 )
 @click.option(
     "--judge",
-    default=None,
-    help="Judge model (Inspect model role 'grader'), e.g. openai/gpt-4o-2024-08-06.",
+    "judges",
+    multiple=True,
+    help="Judge model (Inspect model role 'grader'), e.g. openai/gpt-4o-2024-08-06; repeat "
+    "for a panel (numbers averaged, verdicts by majority).",
 )
 @click.option(
     "--out",
@@ -87,7 +89,7 @@ from alignprobe.commands.locations import OUT_LOCATION
 def run_command(
     suite_name: str,
     checkpoints_file: Path,
-    judge: str | None,
+    judges: tuple[str, ...],
     out: Path | str | None,
     shard_spec: str | None,
     display: str | None,
@@ -106,6 +108,7 @@ def run_command(
     from alignprobe.evals.suite import load_suite
     from alignprobe.generation import parse_generate_args
     from alignprobe.run import run_suite
+    from alignprobe.scorers.panel import judge_spec
     from alignprobe.shards import parse_shard
 
     shard = parse_shard(shard_spec) if shard_spec is not None else None
@@ -116,7 +119,7 @@ def run_command(
     outcome = run_suite(
         suite,
         checkpoints,
-        judge,
+        judge_spec(judges),
         run_dir,
         generate=generate,
         display=display,

@@ -7,7 +7,7 @@ across checks and the pass/fail status are applied afterwards by :mod:`engine`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,9 @@ class GateOptions:
     allow_judge_mismatch: bool = False
     allow_version_mismatch: bool = False
     looks: Looks | None = None
+    gold: Any = None
+    """:class:`alignprobe.gate.gold.GoldCorrection`: decide labelled rate checks on
+    PPI-corrected rates (``--gold``)."""
 
 
 def _rows(side: Side, task: str, condition: str) -> pd.DataFrame:

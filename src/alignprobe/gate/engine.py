@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from alignprobe.errors import ConfigError
 from alignprobe.gate.checks import GateOptions, Looks, evaluate_check
 from alignprobe.gate.decide import MDE_POWER, adjust, minimum_detectable
 from alignprobe.gate.names import check_names
@@ -183,12 +184,26 @@ def run_gate(
     check_names(policy, (baseline, candidate), policy_source or None)
     options = options or GateOptions()
     results: list[CheckResult] = []
+    corrected: list[CheckResult] = []
     for spec in policy.checks:
-        results.extend(evaluate_check(policy.settings(spec), policy, baseline, candidate, options))
+        checked = evaluate_check(policy.settings(spec), policy, baseline, candidate, options)
+        if options.gold is not None:
+            from alignprobe.gate.gold import apply_gold
+
+            corrected += [r for r in checked if apply_gold(r, baseline, candidate, options.gold)]
+        results.extend(checked)
+    if options.gold is not None and not corrected:
+        raise ConfigError(
+            "no rate check of the policy is on a task and measure the gold labels cover",
+            field="--gold",
+        )
     if options.looks is None:
         _apply_correction(results, policy)
     else:
         _apply_looks(results, policy, options.looks)
+    for result in corrected:
+        if result.ci_method and result.ci_method.startswith("difference of PPI"):
+            result.reasons.append(f"decided on the {result.ci_method}")
     status, summary = overall(results)
     looks = options.looks
     return Verdict(

@@ -16,6 +16,7 @@ scorers record it under ``Score.metadata["excluded"]`` rather than as *unscored*
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections.abc import Mapping
@@ -228,10 +229,14 @@ async def judge_0_100(
             return JudgeNumber(
                 None, JudgeMethod.LOGPROB, "judge returned no logprobs", replies=[output.completion]
             )
-    replies: list[str] = []
-    for _ in range(samples_without_logprobs):
-        output = await judge.generate(
-            prompt, config=GenerateConfig(max_tokens=8, temperature=1.0), cache=False
+    # the N draws are independent: send them together (the provider's connection limit
+    # still applies) rather than one after another
+    outputs = await asyncio.gather(
+        *(
+            judge.generate(
+                prompt, config=GenerateConfig(max_tokens=8, temperature=1.0), cache=False
+            )
+            for _ in range(samples_without_logprobs)
         )
-        replies.append(output.completion)
-    return from_samples(replies)
+    )
+    return from_samples([output.completion for output in outputs])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from inspect_ai.model import Model
 
 from alignprobe.scorers.grader import JudgeIdentity, greedy_config
+from alignprobe.scorers.panel import majority
 from alignprobe.scorers.prompts import JudgePrompt, load_judge_prompt
 from alignprobe.tasks.instructed_hacking import defaults
 from alignprobe.tasks.instructed_hacking.types import Confession
@@ -68,3 +70,17 @@ async def judge_confession(
     verdict = parse_verdict(text)
     reason = None if verdict else f"judge reply has no single verdict word: {text[:200]!r}"
     return ConfessionJudgement(verdict, text, reason)
+
+
+async def panel_confession(
+    graders: list[Model], question: str, reply: str, cache: bool = True
+) -> tuple[ConfessionJudgement, list[ConfessionJudgement]]:
+    """Every judge of a panel (concurrently) and the majority verdict (a tie: unscored)."""
+    members = list(
+        await asyncio.gather(*(judge_confession(g, question, reply, cache) for g in graders))
+    )
+    if len(members) == 1:
+        return members[0], members
+    verdict, why = majority([m.verdict for m in members])
+    replies = "\n---\n".join(m.judge_reply for m in members)
+    return ConfessionJudgement(verdict, replies, why), members

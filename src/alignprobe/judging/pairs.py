@@ -1,0 +1,100 @@
+"""Two judgings of the same samples, row by row.
+
+Rows of two results tables are the same sample when checkpoint, task, condition, sample id
+and epoch agree *and* the answer is the same text (a re-run of the model would give the
+same ids to other answers: those rows are counted and left out, never compared).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from alignprobe.errors import DataError
+from alignprobe.measures import Measure, MeasureKind
+from alignprobe.table import Measures, load_table
+
+SAMPLE_KEY = ["checkpoint", "task", "condition", "sample_id", "epoch"]
+SIDES = ("a", "b")
+
+
+@dataclass
+class JudgedPairs:
+    """Rows present in both tables, with each side's columns suffixed ``_a`` / ``_b``."""
+
+    rows: pd.DataFrame
+    measures: dict[str, list[Measure]]
+    """Measures both tables define, per task."""
+    only_a: int
+    only_b: int
+    answers_differ: int
+    judges: dict[str, tuple[list[str], list[str]]]
+    """task -> (judge ids of A, judge ids of B)."""
+
+
+def _key_frame(df: pd.DataFrame, source: Path) -> pd.DataFrame:
+    missing = [c for c in SAMPLE_KEY if c not in df.columns]
+    if missing:
+        raise DataError(f"table has no column(s) {', '.join(missing)}", source=source)
+    out = df.copy()
+    for column in SAMPLE_KEY:
+        out[column] = out[column].astype(str)
+    return out
+
+
+def _common_measures(a: Measures, b: Measures) -> dict[str, list[Measure]]:
+    common: dict[str, list[Measure]] = {}
+    for task, measures in a.items():
+        names = {m.name for m in b.get(task, [])}
+        shared = [m for m in measures if m.name in names]
+        if shared:
+            common[task] = shared
+    return common
+
+
+def _judged_tasks(df: pd.DataFrame) -> set[str]:
+    """Tasks with a judge identity on some row (deterministic checkers have none)."""
+    if "judge_id" not in df.columns:
+        return set()
+    return set(df.loc[df["judge_id"].notna(), "task"].astype(str))
+
+
+def _judges(df: pd.DataFrame, task: str) -> list[str]:
+    if "judge_id" not in df.columns:
+        return []
+    values = df.loc[df["task"] == task, "judge_id"].dropna().astype(str)
+    return sorted(set(values))
+
+
+def pair_tables(a: Path, b: Path) -> JudgedPairs:
+    """Load both results (run folders or table files) and pair their rows."""
+    df_a, measures_a = load_table(a)
+    df_b, measures_b = load_table(b)
+    df_a, df_b = _key_frame(df_a, a), _key_frame(df_b, b)
+    judged = {str(t) for df in (df_a, df_b) for t in _judged_tasks(df)}
+    measures = {
+        task: ms for task, ms in _common_measures(measures_a, measures_b).items() if task in judged
+    }
+    if not measures:
+        raise DataError(f"no judged task with measures in common with {b}", source=a)
+    merged = df_a.merge(df_b, on=SAMPLE_KEY, how="outer", suffixes=("_a", "_b"), indicator=True)
+    both = merged[merged["_merge"] == "both"].drop(columns="_merge")
+    same_answer = both["output_a"].fillna("") == both["output_b"].fillna("")
+    rows = both[same_answer & both["task"].isin(list(measures))].reset_index(drop=True)
+    if rows.empty:
+        raise DataError(f"no sample in common with {b} (same ids and the same answer)", source=a)
+    judges = {task: (_judges(df_a, task), _judges(df_b, task)) for task in measures}
+    return JudgedPairs(
+        rows=rows,
+        measures=measures,
+        only_a=int((merged["_merge"] == "left_only").sum()),
+        only_b=int((merged["_merge"] == "right_only").sum()),
+        answers_differ=int((~same_answer).sum()),
+        judges=judges,
+    )
+
+
+def is_rate(measure: Measure) -> bool:
+    return measure.kind is MeasureKind.RATE
