@@ -20,6 +20,7 @@ ALIGNPROBE_TASKS = (
     "corrigibility_mcq",
     "corrigibility_freeform",
     "instructed_hacking",
+    "agentic_honeypots",
 )
 
 

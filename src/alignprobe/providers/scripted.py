@@ -37,7 +37,7 @@ from inspect_ai.model import (
     ModelOutput,
     modelapi,
 )
-from inspect_ai.tool import ToolChoice, ToolInfo
+from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from alignprobe.errors import ConfigError
@@ -56,6 +56,8 @@ class ScriptRequest:
     """How many times this exact conversation was seen before by this model (0 first)."""
     call_index: int = 0
     """How many calls this model instance answered before this one (0 first)."""
+    tools: tuple[str, ...] = ()
+    """Names of the tools offered with this call."""
 
     @property
     def system(self) -> str:
@@ -82,6 +84,9 @@ class ScriptedReply:
     top_logprobs: dict[str, float] | None = None
     stop_reason: Literal["stop", "max_tokens", "content_filter"] = "stop"
     extra: dict[str, Any] = field(default_factory=dict)
+    reasoning: str | None = None
+    """Returned as a ``ContentReasoning`` block (a reasoning model's hidden channel)."""
+    tool_calls: list[ToolCall] = field(default_factory=list)
 
 
 Script = Callable[[ScriptRequest], "ScriptedReply | str"]
@@ -191,7 +196,8 @@ class ScriptedModelAPI(ModelAPI):
         self._seen[key] += 1
         call_index = self._calls
         self._calls += 1
-        request = ScriptRequest(input, config, self.model_args, repeat_index, call_index)
+        names = tuple(t.name for t in tools)
+        request = ScriptRequest(input, config, self.model_args, repeat_index, call_index, names)
         result = self.script(request)
         reply = ScriptedReply(result) if isinstance(result, str) else result
         return canned_output(
@@ -200,6 +206,8 @@ class ScriptedModelAPI(ModelAPI):
             reply.text,
             top_probs=reply.top_logprobs,
             stop_reason=reply.stop_reason,
+            reasoning=reply.reasoning,
+            tool_calls=reply.tool_calls,
         )
 
     def max_connections(self) -> int:
