@@ -21,6 +21,7 @@ ALIGNPROBE_TASKS = (
     "corrigibility_freeform",
     "instructed_hacking",
     "agentic_honeypots",
+    "goals_question",
 )
 
 
