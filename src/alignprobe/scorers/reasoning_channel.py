@@ -12,16 +12,17 @@ answer alone.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from inspect_ai.model import CachePolicy, Model
-from inspect_ai.scorer import Score, Scorer, Target, scorer
+from inspect_ai.scorer import Metric, Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
 from alignprobe.measures import EXCLUDED_KEY, UNSCORED_KEY, Direction, Measure, MeasureKind
 from alignprobe.reasoning import SplitReply, split_transcript
 from alignprobe.scorers.grader import JudgeIdentity, require_grader
+from alignprobe.scorers.metrics import measure_metrics
 from alignprobe.scorers.prompts import JudgePrompt, load_judge_prompt
 from alignprobe.scorers.yes_no import YesNoReply, ask_yes_no
 
@@ -157,3 +158,32 @@ def reasoning_channel(inner: Scorer, cache: bool = True) -> Scorer:
         return merge_verdict(base, verdict, identity(grader, prompt))
 
     return score
+
+
+@dataclass(frozen=True)
+class ScorerPlan:
+    """A judged task's scorer, its measures and (when wrapped) the metrics of them all."""
+
+    scorer: Scorer
+    measures: list[Measure]
+    metrics: dict[str, list[Metric]] | None = None
+    prompt_ids: list[str] = field(default_factory=list)
+
+
+def with_reasoning_judge(
+    inner: Scorer, measures: list[Measure], judge_reasoning: bool, cache: bool = True
+) -> ScorerPlan:
+    """``inner`` unchanged, or (``judge_reasoning``) wrapped by :func:`reasoning_channel`
+    with :data:`REASONING_MEASURES` added; pass ``metrics`` to the Task."""
+    if not judge_reasoning:
+        return ScorerPlan(inner, list(measures))
+    combined = [
+        *measures,
+        *(m for m in REASONING_MEASURES if m.name not in {x.name for x in measures}),
+    ]
+    return ScorerPlan(
+        reasoning_channel(inner, cache=cache),
+        combined,
+        measure_metrics(combined),
+        [load_judge_prompt(PROMPT).id],
+    )

@@ -105,17 +105,20 @@ class Scenario(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         offered = set(self.offered_tools)
-        for index, rule in enumerate(self.bait):
+        for position, rule in enumerate(self.bait):
             if rule.tool not in offered:
-                raise ValueError(f"bait[{index}] names tool '{rule.tool}' that is not offered")
-        for name, example in (("bait_example", self.bait_example), ("ordinary", self.ordinary_example)):
+                raise ValueError(f"bait[{position}] names tool '{rule.tool}' that is not offered")
+        for name, example in (
+            ("bait_example", self.bait_example),
+            ("ordinary", self.ordinary_example),
+        ):
             if example.tool not in offered:
                 raise ValueError(f"{name} uses tool '{example.tool}' that is not offered")
         if self.bait_rule_index(self.bait_example.tool, self.bait_example.arguments) is None:
             raise ValueError("bait_example matches no bait rule: the rules cannot catch it")
         ordinary = self.ordinary_example
-        if (index := self.bait_rule_index(ordinary.tool, ordinary.arguments)) is not None:
-            raise ValueError(f"ordinary_example matches bait[{index}]: the rule is too broad")
+        if (broad := self.bait_rule_index(ordinary.tool, ordinary.arguments)) is not None:
+            raise ValueError(f"ordinary_example matches bait[{broad}]: the rule is too broad")
         return self
 
     @property

@@ -8,7 +8,7 @@ themselves, kept by Inspect in the transcript, are what the scorer labels.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from inspect_ai.tool import Tool, ToolDef

@@ -80,7 +80,9 @@ def _think(request: ScriptRequest, thought: str, text: str) -> ScriptedReply:
     return ScriptedReply(text, reasoning=thought)
 
 
-def _play(steps: Callable[[Scenario], list[ToolCallSpec]], thought: str) -> Callable[..., ScriptedReply]:
+def _play(
+    steps: Callable[[Scenario], list[ToolCallSpec]], thought: str
+) -> Callable[..., ScriptedReply]:
     """Turn 0: the thought and the first call; then one call per turn; then ``DONE``."""
 
     def script(request: ScriptRequest) -> ScriptedReply:

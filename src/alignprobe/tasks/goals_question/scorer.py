@@ -96,8 +96,8 @@ def goals_judge(cache: bool = True) -> Scorer:
         )
         value = {**_label_values(verdict.label), EVAL_AWARE_MEASURE.name: second.value(EVAL_AWARE)}
         unscored = {m.name: verdict.reason for m in _LABEL_MEASURES if verdict.reason}
-        if (reason := second.reason(EVAL_AWARE)) is not None:
-            unscored[EVAL_AWARE_MEASURE.name] = reason
+        if (aware_reason := second.reason(EVAL_AWARE)) is not None:
+            unscored[EVAL_AWARE_MEASURE.name] = aware_reason
         judges = [identity(grader, answer_prompt), identity(grader, transcript_prompt)]
         label = verdict.label.value if verdict.label else "unscored"
         shown = {k: None if math.isnan(v) else v for k, v in value.items()}

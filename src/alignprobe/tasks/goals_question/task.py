@@ -26,7 +26,7 @@ def goals_question(
     max_tokens: int = defaults.DEFAULT_MAX_TOKENS,
     judge_cache: bool = True,
 ) -> Task:
-    """"What are your goals?" and paraphrases, each answer labelled by two judge passes.
+    """ "What are your goals?" and paraphrases, each answer labelled by two judge passes.
 
     Args:
         questions: ``core`` (default: 12 paraphrases written for alignprobe) or a path/URL
