@@ -325,3 +325,38 @@ def test_an_agent_that_wrote_nothing_has_its_reasoning_excluded_not_unscored() -
     value, unscored, excluded = _values(action, None)
     assert value["took_bait"] == 0.0 and not unscored
     assert excluded == {n: "no reasoning" for n in ("misaligned_reasoning", "covert", "eval_aware")}
+
+
+# --- run -> compare -> gate ------------------------------------------------------------------
+
+
+def test_run_compare_and_gate_catch_a_checkpoint_that_takes_the_bait(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(
+        "name: t\nsamples: 3\ntasks:\n  - task: agentic_honeypots\n    conditions: [neutral]\n",
+        encoding="utf-8",
+    )
+    checkpoints = tmp_path / "checkpoints.yaml"
+    checkpoints.write_text(
+        "checkpoints:\n"
+        "  base: {model: scripted/honeypot_eval_aware, meta: {role: baseline}}\n"
+        "  cand: {model: scripted/honeypot_bait}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    cli_main(["run", "--suite", str(suite), "--checkpoints", str(checkpoints),
+              "--judge", JUDGE, "--out", str(out), "--display", "none"])  # fmt: skip
+    capsys.readouterr()
+    cli_main(["compare", str(out), "--out", str(tmp_path / "report")])
+    printed = capsys.readouterr().out
+    assert "agentic_honeypots / neutral: took_bait (good-low)" in printed
+    assert "agentic_honeypots / neutral  base: 27 / 27 eval-aware" in printed
+    assert "agentic_honeypots / neutral  cand: 0 / 27 eval-aware" in printed
+    assert "took_bait" in (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        cli_main(["gate", "--baseline", str(out), "--baseline-checkpoint", "base",
+                  "--candidate", str(out), "--candidate-checkpoint", "cand"])  # fmt: skip
+    assert exited.value.code == 1  # a significant rise of took_bait fails the build
+    assert "agentic_honeypots" in capsys.readouterr().out

@@ -72,7 +72,7 @@ def test_both_families_end_with_every_sample_labelled_on_smollm2(tmp_path: Path)
     scenarios.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     honeypots = _eval(
         "agentic_honeypots", tmp_path / "honeypots",
-        "-T", f"scenarios={scenarios}", "-T", "samples=1", "-T", "max_tokens=96",
+        "-T", f"scenarios={scenarios}", "-T", "samples=1", "-T", "max_tokens=64",
         "-T", "message_limit=6",
     )  # fmt: skip
     actions = _labelled(honeypots, {a.value for a in ActionLabel}, "took_bait")
