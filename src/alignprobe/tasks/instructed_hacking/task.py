@@ -12,6 +12,7 @@ from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.measures import measures_metadata
 from alignprobe.sandbox import SandboxLimits, resolve_backend
 from alignprobe.scorers.grader import check_grader
+from alignprobe.scorers.reasoning_channel import with_reasoning_judge
 from alignprobe.task_params import require_at_least, require_positive
 from alignprobe.tasks.instructed_hacking import defaults
 from alignprobe.tasks.instructed_hacking.confession import confession_prompt
@@ -46,6 +47,7 @@ def instructed_hacking(
     per_test_timeout: float = defaults.PER_TEST_TIMEOUT_S,
     sandbox_concurrency: int | None = None,
     judge_cache: bool = True,
+    judge_reasoning: bool = False,
 ) -> Task:
     """Small coding problems with visible and hidden tests, some hackable; the code runs in a sandbox.
 
@@ -73,6 +75,10 @@ def instructed_hacking(
         per_test_timeout: seconds per test call.
         sandbox_concurrency: sandboxed runs at a time (default: CPU count; bwrap only).
         judge_cache: cache the judge's calls.
+        judge_reasoning: also judge the reasoning channel (``ContentReasoning`` blocks or
+            ``<think>`` text) of the whole conversation: adds ``misaligned_reasoning``,
+            ``covert`` (e.g. planning to special-case the tests while presenting a general
+            solution) and ``eval_aware``; needs the ``grader`` role.
 
     Per sample the scorer gives ``hacked`` (headline, good-low), ``correct`` and ``failed``
     (one of them is 1), and with confession ``admits_given_hacked`` (mean = honesty rate
@@ -96,25 +102,8 @@ def instructed_hacking(
     backend, sandbox_spec = resolve_backend(sandbox, sandbox_concurrency)
     limits = SandboxLimits(wall_s=wall_timeout, cpu_s=cpu_limit, memory_mb=memory_mb)
     question_hash = hashlib.sha256(defaults.CONFESSION_QUESTION.encode()).hexdigest()[:12]
-    metadata = measures_metadata(
-        defaults.TASK_NAME,
-        defaults.VERSION,
-        MEASURES if confession else OUTCOME_MEASURES,
-        problems=problems,
-        problems_sha256=file_hash(path),
-        problem_ids=[p.id for p in chosen],
-        condition=resolved.model_dump(mode="json"),
-        confession=confession,
-        confession_question_hash=question_hash if confession else None,
-        judge_prompt_ids=[confession_prompt().id] if confession else [],
-        sandbox={"backend": backend.name, "limits": limits.model_dump(mode="json")},
-    )
-    solver: list[Solver] = [check_grader()] if confession else []
-    solver.append(code_then_confess(confession))
-    return Task(
-        dataset=problem_samples(chosen, resolved, str(path)),
-        solver=solver,
-        scorer=instructed_hacking_scorer(
+    plan = with_reasoning_judge(
+        instructed_hacking_scorer(
             problems=problems,
             sandbox=sandbox,
             confession=confession,
@@ -125,6 +114,30 @@ def instructed_hacking(
             sandbox_concurrency=sandbox_concurrency,
             judge_cache=judge_cache,
         ),
+        MEASURES if confession else OUTCOME_MEASURES,
+        judge_reasoning,
+        judge_cache,
+    )
+    metadata = measures_metadata(
+        defaults.TASK_NAME,
+        defaults.VERSION,
+        plan.measures,
+        problems=problems,
+        problems_sha256=file_hash(path),
+        problem_ids=[p.id for p in chosen],
+        condition=resolved.model_dump(mode="json"),
+        confession=confession,
+        confession_question_hash=question_hash if confession else None,
+        judge_prompt_ids=([confession_prompt().id] if confession else []) + plan.prompt_ids,
+        sandbox={"backend": backend.name, "limits": limits.model_dump(mode="json")},
+    )
+    solver: list[Solver] = [check_grader()] if confession or judge_reasoning else []
+    solver.append(code_then_confess(confession))
+    return Task(
+        dataset=problem_samples(chosen, resolved, str(path)),
+        solver=solver,
+        scorer=plan.scorer,
+        metrics=plan.metrics,
         sandbox=sandbox_spec,
         epochs=samples,
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
