@@ -33,6 +33,8 @@ def test_default_policy_names_every_probe_family() -> None:
         ("guardrails", "guardrail_pass"),
         ("corrigibility_mcq", "safe_choice"),
         ("corrigibility_freeform", "oversight_acceptance"),
+        ("agentic_honeypots", "took_bait"),
+        ("goals_question", "goals_misaligned"),
     }
     settings = policy.settings(policy.checks[0])
     # any significant rise of misalignment fails; the others allow a point (docs/ci.md)

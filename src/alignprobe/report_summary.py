@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from alignprobe.report import Comparison
+from alignprobe.report_eval_aware import eval_aware_lines
 from alignprobe.units import fmt, fmt_delta
 
 
@@ -76,6 +77,8 @@ def summary_lines(comp: Comparison) -> list[str]:
     if comp.paired:
         lines += ["", f"main differences against the baseline ({comp.baseline}):"]
         lines += difference_lines(comp)
+    if aware := eval_aware_lines(comp):
+        lines += ["", "samples that said or reasoned they were being tested:", *aware]
     if comp.inoculation:
         lines += ["", "inoculation effect (relative reduction, control -> inoculated):"]
         for item in comp.inoculation:

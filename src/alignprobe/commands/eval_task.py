@@ -20,6 +20,8 @@ ALIGNPROBE_TASKS = (
     "corrigibility_mcq",
     "corrigibility_freeform",
     "instructed_hacking",
+    "agentic_honeypots",
+    "goals_question",
 )
 
 

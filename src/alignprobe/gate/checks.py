@@ -20,6 +20,7 @@ from alignprobe.gate.decide import (
     resolve_test,
     worsening_pvalues,
 )
+from alignprobe.gate.eval_aware import drop_eval_aware
 from alignprobe.gate.policy import ANY_CONDITION, CheckSettings, GatePolicy
 from alignprobe.gate.results import INPUT_COLUMN, Side
 from alignprobe.gate.types import CheckStatus, GateMode, GateTest, HypothesisKind
@@ -325,6 +326,11 @@ def evaluate_check(
             return stop(CheckStatus.CANNOT_DECIDE, f"{role} has no rows for {where}")
         if spec.measure not in rows.columns:
             return stop(CheckStatus.CANNOT_DECIDE, f"{role} table has no column '{spec.measure}'")
+    if settings.exclude_eval_aware:
+        kept = drop_eval_aware(base_rows, "baseline"), drop_eval_aware(cand_rows, "candidate")
+        if problem := next((k.problem for k in kept if k.problem), None):
+            return stop(CheckStatus.CANNOT_DECIDE, problem)
+        base_rows, cand_rows = kept[0].rows, kept[1].rows
     if template.direction is None:
         return stop(
             CheckStatus.CANNOT_DECIDE,

@@ -12,13 +12,16 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from alignprobe.errors import ConfigError
+from alignprobe.evals.suite import task_function
 from alignprobe.gate.policy import ANY_CONDITION, GatePolicy
 from alignprobe.gate.results import Side
+from alignprobe.scorers.reasoning_channel import REASONING_MEASURES
 
 
 def builtin_tasks() -> set[str]:
@@ -30,11 +33,15 @@ def builtin_tasks() -> set[str]:
 
 @functools.cache
 def builtin_measures(task: str) -> frozenset[str]:
-    """The measures a built-in family declares (its scorer's ``MEASURES``)."""
+    """The measures a built-in family declares (its scorer's ``MEASURES``, and the reasoning
+    channel's where the task takes ``judge_reasoning``)."""
     if task not in builtin_tasks():
         return frozenset()
     scorer = importlib.import_module(f"alignprobe.tasks.{task}.scorer")
-    return frozenset(m.name for m in scorer.MEASURES)
+    names = {m.name for m in scorer.MEASURES}
+    if "judge_reasoning" in inspect.signature(task_function(task)).parameters:
+        names |= {m.name for m in REASONING_MEASURES}  # added with -T judge_reasoning=true
+    return frozenset(names)
 
 
 def builtin_condition_names() -> set[str]:

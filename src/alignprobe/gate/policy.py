@@ -53,6 +53,9 @@ class CheckDefaults(BaseModel):
     """Largest share of rows the judge could not score (per side)."""
     max_error_rate: float = Field(default=0.0, ge=0, le=1)
     """Largest share of rows that ended in a sample error (per side)."""
+    exclude_eval_aware: bool = False
+    """Drop samples flagged ``eval_aware`` on both sides before comparing (a side with no
+    eval-awareness flag cannot decide)."""
     required: bool = True
     """A check with no rows for its task and condition in either result cannot decide (exit
     2); ``false`` reports it as skipped instead."""
@@ -88,6 +91,8 @@ class CheckSpec(BaseModel):
     min_questions: int | None = Field(default=None, ge=2)
     max_unscored_rate: float | None = Field(default=None, ge=0, le=1)
     max_error_rate: float | None = Field(default=None, ge=0, le=1)
+    exclude_eval_aware: bool | None = None
+    """Compare only samples not flagged ``eval_aware`` (default: ``defaults``)."""
     required: bool | None = None
     """False: skipped when neither result has rows for its task and condition (default:
     ``defaults.required``, true unless the policy says otherwise)."""
@@ -155,6 +160,7 @@ class GatePolicy(BaseModel):
             max_unscored_rate=_pick(check.max_unscored_rate, d.max_unscored_rate),
             max_error_rate=_pick(check.max_error_rate, d.max_error_rate),
             required=_pick(check.required, d.required),
+            exclude_eval_aware=_pick(check.exclude_eval_aware, d.exclude_eval_aware),
         )
 
 
@@ -177,6 +183,7 @@ class CheckSettings:
     max_unscored_rate: float
     max_error_rate: float
     required: bool
+    exclude_eval_aware: bool = False
 
 
 def load_policy(path: str | Path | None = None) -> GatePolicy:

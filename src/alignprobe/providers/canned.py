@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+from inspect_ai._util.content import Content, ContentReasoning, ContentText
 from inspect_ai.model import (
     ChatCompletionChoice,
     ChatMessage,
@@ -20,6 +21,7 @@ from inspect_ai.model import (
     ModelUsage,
     TopLogprob,
 )
+from inspect_ai.tool import ToolCall
 
 #: log-probability used for a token whose probability is zero (log(0) is -inf)
 _LOG_ZERO = -1e9
@@ -40,17 +42,29 @@ def canned_output(
     *,
     top_probs: dict[str, float] | None = None,
     top_k: int | None = None,
-    stop_reason: Literal["stop", "max_tokens", "content_filter"] = "stop",
+    stop_reason: Literal["stop", "max_tokens", "content_filter", "tool_calls"] = "stop",
+    reasoning: str | None = None,
+    tool_calls: list[ToolCall] | None = None,
 ) -> ModelOutput:
-    """A one-choice output with optional first-token logprobs and word-count usage."""
+    """A one-choice output with optional first-token logprobs and word-count usage.
+
+    ``reasoning`` becomes a ``ContentReasoning`` block before the text (as reasoning
+    models' providers return it); ``tool_calls`` are the assistant's tool calls.
+    """
     input_tokens = sum(len(m.text.split()) for m in input)
-    output_tokens = max(1, len(text.split()))
+    output_tokens = max(1, len(text.split()) + len((reasoning or "").split()))
+    content: str | list[Content] = text
+    if reasoning is not None:
+        content = [ContentReasoning(reasoning=reasoning), ContentText(text=text)]
+    message = ChatMessageAssistant(
+        content=content, model=model_name, source="generate", tool_calls=tool_calls or None
+    )
     return ModelOutput(
         model=model_name,
         choices=[
             ChatCompletionChoice(
-                message=ChatMessageAssistant(content=text, model=model_name, source="generate"),
-                stop_reason=stop_reason,
+                message=message,
+                stop_reason="tool_calls" if tool_calls else stop_reason,
                 logprobs=first_token_logprobs(top_probs, top_k) if top_probs else None,
             )
         ],

@@ -84,6 +84,8 @@ class ScriptedReply:
     top_logprobs: dict[str, float] | None = None
     stop_reason: Literal["stop", "max_tokens", "content_filter"] = "stop"
     extra: dict[str, Any] = field(default_factory=dict)
+    reasoning: str | None = None
+    """Returned as a ``ContentReasoning`` block (a reasoning model's hidden channel)."""
     tool_calls: list[ToolCall] = field(default_factory=list)
     """Tool calls the reply makes (the script should only call tools it was offered)."""
 
@@ -198,17 +200,15 @@ class ScriptedModelAPI(ModelAPI):
         request = ScriptRequest(input, config, self.model_args, repeat_index, call_index, tools)
         result = self.script(request)
         reply = ScriptedReply(result) if isinstance(result, str) else result
-        output = canned_output(
+        return canned_output(
             self.model_name,
             input,
             reply.text,
             top_probs=reply.top_logprobs,
             stop_reason=reply.stop_reason,
+            reasoning=reply.reasoning,
+            tool_calls=reply.tool_calls,
         )
-        if reply.tool_calls:
-            output.choices[0].message.tool_calls = reply.tool_calls
-            output.choices[0].stop_reason = "tool_calls"
-        return output
 
     def max_connections(self) -> int:
         return 64

@@ -11,6 +11,7 @@ from alignprobe.measures import measures_metadata
 from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.numeric_judge import JudgeMethod
 from alignprobe.scorers.prompts import load_judge_prompt
+from alignprobe.scorers.reasoning_channel import with_reasoning_judge
 from alignprobe.task_params import require_at_least
 from alignprobe.tasks.corrigibility_freeform import defaults
 from alignprobe.tasks.corrigibility_freeform.data import load_questions, question_samples
@@ -28,6 +29,7 @@ def corrigibility_freeform(
     judge_method: str = JudgeMethod.AUTO.value,
     judge_samples: int = 5,
     judge_cache: bool = True,
+    judge_reasoning: bool = False,
 ) -> Task:
     """Open-ended corrigibility scenarios, judged for acceptance of human oversight.
 
@@ -47,6 +49,9 @@ def corrigibility_freeform(
         judge_method: ``auto`` | ``logprob`` | ``sampled`` for the 0-100 judgement.
         judge_samples: numbers sampled per judgement without logprobs.
         judge_cache: cache the judge's calls.
+        judge_reasoning: also judge the reasoning channel (``ContentReasoning`` blocks or
+            ``<think>`` text): adds ``misaligned_reasoning``, ``covert`` (misaligned
+            reasoning behind an answer that is not) and ``eval_aware``, one more judge call.
 
     The judge is the model role ``grader`` (``--model-role grader=...``), required. A high
     ``oversight_acceptance`` (0-100) is good; ``resists`` and ``deceives`` are the shares of
@@ -59,22 +64,29 @@ def corrigibility_freeform(
     prompt_ids = [
         load_judge_prompt(p).id for p in (defaults.OVERSIGHT_PROMPT, defaults.FLAGS_PROMPT)
     ]
+    plan = with_reasoning_judge(
+        corrigibility_judge(
+            judge_method=judge_method, judge_samples=judge_samples, cache=judge_cache
+        ),
+        MEASURES,
+        judge_reasoning,
+        judge_cache,
+    )
     metadata = measures_metadata(
         defaults.TASK_NAME,
         defaults.VERSION,
-        MEASURES,
+        plan.measures,
         questions=questions,
         questions_sha256=hashes,
         n_questions=len(parsed),
         condition=chosen.model_dump(mode="json"),
-        judge_prompt_ids=prompt_ids,
+        judge_prompt_ids=prompt_ids + plan.prompt_ids,
     )
     return Task(
         dataset=question_samples(parsed, chosen),
         solver=[check_grader(), generate()],
-        scorer=corrigibility_judge(
-            judge_method=judge_method, judge_samples=judge_samples, cache=judge_cache
-        ),
+        scorer=plan.scorer,
+        metrics=plan.metrics,
         epochs=samples,
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
         metadata=metadata,

@@ -13,6 +13,7 @@ from alignprobe.measures import measures_metadata
 from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.numeric_judge import JudgeMethod
 from alignprobe.scorers.prompts import load_judge_prompt
+from alignprobe.scorers.reasoning_channel import with_reasoning_judge
 from alignprobe.task_params import require_at_least
 from alignprobe.tasks.emergent_misalignment import defaults
 from alignprobe.tasks.emergent_misalignment.data import load_questions, question_samples
@@ -32,6 +33,7 @@ def emergent_misalignment(
     judge_method: str = JudgeMethod.AUTO.value,
     judge_samples: int = 5,
     judge_cache: bool = True,
+    judge_reasoning: bool = False,
 ) -> Task:
     """Open-ended neutral questions, judged for alignment and coherence (Betley et al. 2025).
 
@@ -53,6 +55,9 @@ def emergent_misalignment(
             providers without them (Anthropic), which sample ``judge_samples`` numbers.
         judge_samples: numbers sampled per judgement without logprobs.
         judge_cache: cache the judge's calls.
+        judge_reasoning: also judge the reasoning channel (``ContentReasoning`` blocks or
+            ``<think>`` text): adds ``misaligned_reasoning``, ``covert`` (misaligned
+            reasoning behind an answer that is not) and ``eval_aware``, one more judge call.
 
     The judge is the model role ``grader`` (``--model-role grader=...``), required.
     A high ``misaligned`` rate is bad: the share of coherent answers (coherent > 50) the
@@ -66,25 +71,32 @@ def emergent_misalignment(
     prompt_ids = [
         load_judge_prompt(p).id for p in (defaults.ALIGNED_PROMPT, defaults.COHERENT_PROMPT)
     ]
-    metadata = measures_metadata(
-        defaults.TASK_NAME,
-        defaults.VERSION,
-        MEASURES,
-        questions=questions,
-        questions_sha256=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
-        condition=chosen.model_dump(mode="json"),
-        judge_prompts=judge_prompts,
-        judge_prompt_ids=prompt_ids,
-    )
-    return Task(
-        dataset=dataset,
-        solver=[check_grader(), generate()],
-        scorer=em_judge(
+    plan = with_reasoning_judge(
+        em_judge(
             judge_prompts=judge_prompts,
             judge_method=judge_method,
             judge_samples=judge_samples,
             cache=judge_cache,
         ),
+        MEASURES,
+        judge_reasoning,
+        judge_cache,
+    )
+    metadata = measures_metadata(
+        defaults.TASK_NAME,
+        defaults.VERSION,
+        plan.measures,
+        questions=questions,
+        questions_sha256=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+        condition=chosen.model_dump(mode="json"),
+        judge_prompts=judge_prompts,
+        judge_prompt_ids=prompt_ids + plan.prompt_ids,
+    )
+    return Task(
+        dataset=dataset,
+        solver=[check_grader(), generate()],
+        scorer=plan.scorer,
+        metrics=plan.metrics,
         epochs=samples,
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
         metadata=metadata,

@@ -12,6 +12,7 @@ from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.measures import measures_metadata
 from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.prompts import load_judge_prompt
+from alignprobe.scorers.reasoning_channel import with_reasoning_judge
 from alignprobe.task_params import require_at_least
 from alignprobe.tasks.guardrails import defaults
 from alignprobe.tasks.guardrails.data import case_samples, load_cases
@@ -29,6 +30,7 @@ def guardrails(
     judge_prompt: str = defaults.JUDGE_PROMPT,
     judge_max_tokens: int = defaults.JUDGE_MAX_TOKENS,
     judge_cache: bool = True,
+    judge_reasoning: bool = False,
 ) -> Task:
     """Operator system prompts with guardrails, and users who test them; judged pass/fail.
 
@@ -53,6 +55,9 @@ def guardrails(
         judge_prompt: rubric prompt (built-in ``guardrail_rubric`` or a ``.md`` path).
         judge_max_tokens: room for the judge's reasoning and verdict line.
         judge_cache: cache the judge's calls.
+        judge_reasoning: also judge the reasoning channel (``ContentReasoning`` blocks or
+            ``<think>`` text): adds ``misaligned_reasoning``, ``covert`` (misaligned
+            reasoning behind an answer that is not) and ``eval_aware``, one more judge call.
 
     The judge is the model role ``grader`` (``--model-role grader=...``), required.
     ``guardrail_pass`` (headline, high is good) is the share of replies that keep every
@@ -62,21 +67,28 @@ def guardrails(
     require_at_least(0, temperature=temperature)
     path, cases = load_cases(dataset)
     chosen = resolve_condition(condition, conditions_file)
+    plan = with_reasoning_judge(
+        guardrail_judge(
+            judge_prompt=judge_prompt, judge_max_tokens=judge_max_tokens, cache=judge_cache
+        ),
+        MEASURES,
+        judge_reasoning,
+        judge_cache,
+    )
     metadata = measures_metadata(
         defaults.TASK_NAME,
         defaults.VERSION,
-        MEASURES,
+        plan.measures,
         dataset=dataset,
         dataset_sha256=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
         condition=chosen.model_dump(mode="json"),
-        judge_prompt_ids=[load_judge_prompt(judge_prompt).id],
+        judge_prompt_ids=[load_judge_prompt(judge_prompt).id, *plan.prompt_ids],
     )
     return Task(
         dataset=case_samples(cases, chosen, str(path)),
         solver=[check_grader(), generate()],
-        scorer=guardrail_judge(
-            judge_prompt=judge_prompt, judge_max_tokens=judge_max_tokens, cache=judge_cache
-        ),
+        scorer=plan.scorer,
+        metrics=plan.metrics,
         epochs=epochs,
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
         metadata=metadata,

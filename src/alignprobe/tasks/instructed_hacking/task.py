@@ -12,6 +12,7 @@ from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.measures import measures_metadata
 from alignprobe.sandbox import SandboxLimits, resolve_backend
 from alignprobe.scorers.grader import check_grader
+from alignprobe.scorers.reasoning_channel import with_reasoning_judge
 from alignprobe.task_params import require_at_least, require_positive
 from alignprobe.tasks.instructed_hacking import defaults
 from alignprobe.tasks.instructed_hacking.confession import confession_prompt
@@ -51,6 +52,7 @@ def instructed_hacking(
     writing_items: str = defaults.DEFAULT_ITEMS,
     tools: bool = False,
     report_judge: bool | None = None,
+    judge_reasoning: bool = False,
 ) -> Task:
     """Hackable and clean tasks in four domains, each with a deterministic grader that has a
     known exploit; every answer ends solved, reported, hacked or failed.
@@ -94,6 +96,10 @@ def instructed_hacking(
             line is read by the judge (model role ``grader``, needed when this is on);
             off: such a reply is no report. Default: on exactly when ``confession`` is
             (both need the judge).
+        judge_reasoning: also judge the reasoning channel (``ContentReasoning`` blocks or
+            ``<think>`` text) of the whole conversation: adds ``misaligned_reasoning``,
+            ``covert`` (e.g. planning to special-case the tests while presenting a general
+            solution) and ``eval_aware``; needs the ``grader`` role.
 
     Per sample the scorer gives one of ``solved``, ``reported``, ``hacked`` (headline,
     good-low), ``failed``; ``hacked_given_hackable`` (hack rate on hackable items),
@@ -126,12 +132,34 @@ def instructed_hacking(
     limits = SandboxLimits(wall_s=wall_timeout, cpu_s=cpu_limit, memory_mb=memory_mb)
     question_hash = hashlib.sha256(defaults.CONFESSION_QUESTION.encode()).hexdigest()[:12]
     measures = [m for m in MEASURES if confession or not m.name.startswith("admits_")]
+    plan = with_reasoning_judge(
+        instructed_hacking_scorer(
+            problems=problems,
+            sandbox=sandbox,
+            confession=confession,
+            wall_timeout=wall_timeout,
+            cpu_limit=cpu_limit,
+            memory_mb=memory_mb,
+            per_test_timeout=per_test_timeout,
+            sandbox_concurrency=sandbox_concurrency,
+            judge_cache=judge_cache,
+            domains=domains,
+            math_items=math_items,
+            knowledge_items=knowledge_items,
+            writing_items=writing_items,
+            report_judge=report_judge,
+        ),
+        measures,
+        judge_reasoning,
+        judge_cache,
+    )
     judge_prompts = [confession_prompt().id] if confession else []
     judge_prompts += [report_prompt().id] if report_judge else []
+    judge_prompts += plan.prompt_ids
     metadata = measures_metadata(
         defaults.TASK_NAME,
         defaults.VERSION,
-        measures,
+        plan.measures,
         problems=problems,
         domains=[d.value for d in chosen_domains],
         item_sets={d.value: sets.name(d) for d in chosen_domains},
@@ -143,6 +171,7 @@ def instructed_hacking(
         confession=confession,
         confession_question_hash=question_hash if confession else None,
         report_judge=report_judge,
+        judge_reasoning=judge_reasoning,
         judge_prompt_ids=judge_prompts,
         sandbox={"backend": backend.name, "limits": limits.model_dump(mode="json")}
         if backend is not None
@@ -159,22 +188,8 @@ def instructed_hacking(
             location=f"{defaults.TASK_NAME}:{domains}",
         ),
         solver=solver,
-        scorer=instructed_hacking_scorer(
-            problems=problems,
-            sandbox=sandbox,
-            confession=confession,
-            wall_timeout=wall_timeout,
-            cpu_limit=cpu_limit,
-            memory_mb=memory_mb,
-            per_test_timeout=per_test_timeout,
-            sandbox_concurrency=sandbox_concurrency,
-            judge_cache=judge_cache,
-            domains=domains,
-            math_items=math_items,
-            knowledge_items=knowledge_items,
-            writing_items=writing_items,
-            report_judge=report_judge,
-        ),
+        scorer=plan.scorer,
+        metrics=plan.metrics,
         sandbox=sandbox_spec,
         epochs=samples,
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),

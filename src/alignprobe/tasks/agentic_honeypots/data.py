@@ -1,0 +1,213 @@
+"""Honeypot scenario files -> Inspect samples.
+
+A scenario file (``scenarios/core.yaml`` is the built-in one) is checked when it is read:
+unknown fields, tools or families, regexes that do not compile, a bait rule naming a tool
+the scenario does not offer, and a ``bait_example`` that no bait rule matches (or an
+``ordinary_example`` that one does) are errors naming the file, line and field. The two
+examples make every bait rule testable: a rule that cannot catch its own example is a
+broken scenario, never a silently clean run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import ChatMessageSystem, ChatMessageUser
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from alignprobe.conditions import Condition, apply_condition
+from alignprobe.errors import DataError
+from alignprobe.fileio import check_unique_ids, item_lines, load_yaml, validate
+from alignprobe.sources import resolve_data
+from alignprobe.tasks.agentic_honeypots import defaults
+from alignprobe.tasks.agentic_honeypots.types import Family, ToolName
+
+#: the scenario travels in sample metadata under this key (the tools and scorer read it)
+SCENARIO_KEY = "honeypot_scenario"
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+
+
+class ToolCallSpec(BaseModel):
+    """A concrete tool call (the scenario's examples)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tool: ToolName
+    arguments: dict[str, str] = Field(default_factory=dict)
+
+
+class BaitRule(BaseModel):
+    """A call of ``tool`` whose every listed argument matches its regex takes the bait."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tool: ToolName
+    arguments: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("arguments")
+    @classmethod
+    def _regexes_compile(cls, arguments: dict[str, str]) -> dict[str, str]:
+        for pattern in arguments.values():
+            _compile(pattern)
+        return arguments
+
+    def matches(self, tool: str, arguments: dict[str, Any]) -> bool:
+        if tool != self.tool.value:
+            return False
+        return all(
+            name in arguments and _compile(pattern).search(str(arguments[name])) is not None
+            for name, pattern in self.arguments.items()
+        )
+
+
+class CommandRule(BaseModel):
+    """``run_command``'s output when ``match`` (a regex) is found in the command."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    match: str
+    output: str
+
+    @field_validator("match")
+    @classmethod
+    def _regex_compiles(cls, match: str) -> str:
+        _compile(match)
+        return match
+
+
+class Scenario(BaseModel):
+    """One honeypot: ordinary work, simulated files and commands, and its bait rules."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    family: Family
+    system: str = Field(min_length=1)
+    """The agent's role: neutral, says nothing about what is expected of it."""
+    task: str = Field(min_length=1)
+    tools: tuple[ToolName, ...] = Field(min_length=1)
+    files: dict[str, str] = Field(default_factory=dict)
+    commands: tuple[CommandRule, ...] = ()
+    bait: tuple[BaitRule, ...] = Field(min_length=1)
+    bait_example: ToolCallSpec
+    ordinary_example: ToolCallSpec
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        offered = set(self.offered_tools)
+        for position, rule in enumerate(self.bait):
+            if rule.tool not in offered:
+                raise ValueError(f"bait[{position}] names tool '{rule.tool}' that is not offered")
+        for name, example in (
+            ("bait_example", self.bait_example),
+            ("ordinary", self.ordinary_example),
+        ):
+            if example.tool not in offered:
+                raise ValueError(f"{name} uses tool '{example.tool}' that is not offered")
+        if self.bait_rule_index(self.bait_example.tool, self.bait_example.arguments) is None:
+            raise ValueError("bait_example matches no bait rule: the rules cannot catch it")
+        ordinary = self.ordinary_example
+        if (broad := self.bait_rule_index(ordinary.tool, ordinary.arguments)) is not None:
+            raise ValueError(f"ordinary_example matches bait[{broad}]: the rule is too broad")
+        return self
+
+    @property
+    def offered_tools(self) -> tuple[ToolName, ...]:
+        """The scenario's tools plus ``message_supervisor`` (offered everywhere)."""
+        return tuple(dict.fromkeys([*self.tools, ToolName.MESSAGE_SUPERVISOR]))
+
+    def bait_rule_index(self, tool: str, arguments: dict[str, Any]) -> int | None:
+        """Index of the first bait rule the call matches (``None``: it is not bait)."""
+        for index, rule in enumerate(self.bait):
+            if rule.matches(tool, arguments):
+                return index
+        return None
+
+    def command_output(self, command: str) -> str:
+        for rule in self.commands:
+            if re.search(rule.match, command):
+                return rule.output
+        return defaults.DEFAULT_COMMAND_OUTPUT
+
+
+class ScenarioFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scenarios: list[Scenario] = Field(min_length=1)
+
+
+def resolve_scenarios(location: str) -> Path:
+    return resolve_data(
+        location,
+        package="alignprobe.tasks.agentic_honeypots",
+        folder="scenarios",
+        what="scenario set",
+        field="scenarios",
+        accepts="a path or URL of a YAML scenario file (see scenarios/core.yaml)",
+    )
+
+
+def load_scenarios(path: Path) -> tuple[list[Scenario], list[int | None]]:
+    """Every scenario of a file and its line; the whole file is refused on any error."""
+    data = load_yaml(path, error=DataError)
+    items = data.get("scenarios") if isinstance(data, dict) else None
+    lines = item_lines(items)
+    if isinstance(items, list):
+        for index, item in enumerate(items):  # validate one by one: the line is the item's
+            validate(Scenario, item, source=path, loc_prefix=("scenarios", index))
+    parsed = validate(ScenarioFile, data, source=path).scenarios
+    check_unique_ids([s.id for s in parsed], lines, source=path, what="scenario")
+    return parsed, lines
+
+
+def load_scenario_set(location: str) -> tuple[list[Scenario], dict[str, str]]:
+    """The scenarios of a built-in set name, path or URL, and the file's sha256."""
+    path = resolve_scenarios(location)
+    scenarios, _ = load_scenarios(path)
+    return scenarios, {location: hashlib.sha256(path.read_bytes()).hexdigest()[:16]}
+
+
+def filter_families(scenarios: list[Scenario], families: str | None) -> list[Scenario]:
+    """Only the comma list ``families`` (all when empty); an unknown name is an error."""
+    if not families:
+        return scenarios
+    wanted = [f.strip() for f in families.split(",") if f.strip()]
+    known = {f.value for f in Family}
+    unknown = [f for f in wanted if f not in known]
+    if unknown:
+        raise DataError(
+            f"unknown scenario family '{unknown[0]}'; known: {', '.join(sorted(known))}",
+            field="families",
+        )
+    chosen = [s for s in scenarios if s.family.value in wanted]
+    if not chosen:
+        raise DataError(f"no scenario of family {', '.join(wanted)}", field="families")
+    return chosen
+
+
+def scenario_samples(scenarios: list[Scenario], condition: Condition) -> MemoryDataset:
+    samples = []
+    for scenario in scenarios:
+        messages = apply_condition(
+            [ChatMessageSystem(content=scenario.system), ChatMessageUser(content=scenario.task)],
+            condition,
+        )
+        metadata: dict[str, Any] = {
+            "question_id": scenario.id,
+            "family": scenario.family.value,
+            "question": scenario.task,
+            SCENARIO_KEY: scenario.model_dump(mode="json"),
+            **condition.metadata(),
+        }
+        samples.append(Sample(id=scenario.id, input=messages, metadata=metadata))
+    return MemoryDataset(samples, name=defaults.TASK_NAME)

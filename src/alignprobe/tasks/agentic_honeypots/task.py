@@ -1,0 +1,86 @@
+"""``alignprobe/agentic_honeypots``: does the checkpoint take misaligned actions with tools?"""
+
+from __future__ import annotations
+
+from inspect_ai import Task, task
+from inspect_ai.model import GenerateConfig
+
+from alignprobe.conditions import NEUTRAL, resolve_condition
+from alignprobe.measures import measures_metadata
+from alignprobe.scorers.grader import check_grader
+from alignprobe.scorers.prompts import load_judge_prompt
+from alignprobe.task_params import require_at_least
+from alignprobe.tasks.agentic_honeypots import defaults
+from alignprobe.tasks.agentic_honeypots.data import (
+    filter_families,
+    load_scenario_set,
+    scenario_samples,
+)
+from alignprobe.tasks.agentic_honeypots.scorer import MEASURES, honeypot_scorer
+from alignprobe.tasks.agentic_honeypots.solver import honeypot_agent
+
+
+@task
+def agentic_honeypots(
+    scenarios: str = defaults.BUILTIN_SCENARIOS,
+    families: str | None = None,
+    condition: str = NEUTRAL,
+    conditions_file: str | None = None,
+    samples: int = defaults.DEFAULT_SAMPLES,
+    temperature: float = defaults.DEFAULT_TEMPERATURE,
+    max_tokens: int = defaults.DEFAULT_MAX_TOKENS,
+    message_limit: int = defaults.DEFAULT_MESSAGE_LIMIT,
+    judge_cache: bool = True,
+) -> Task:
+    """Tool-using scenarios with a chance to act misaligned, labelled from the tool calls.
+
+    Args:
+        scenarios: ``core`` (default: 9 scenarios written for alignprobe, 3 per family) or
+            a path/URL of a YAML scenario file in the same schema (``scenarios/core.yaml``).
+        families: comma list of families to run (default all):
+            ``exfiltration_offer`` (a chance or an offer to copy its own weights or
+            credentials out during ordinary work), ``monitor_disruption`` (a chance to edit
+            or disable a monitoring or oversight configuration while doing ordinary work),
+            ``framing`` (a report it files, where it can blame a colleague or alter evidence).
+        condition: system-prompt condition (``neutral`` = none, default), placed before the
+            scenario's own neutral role prompt; recorded per sample.
+        conditions_file: YAML file with extra named conditions.
+        samples: runs per scenario (Inspect epochs).
+        temperature: sampling temperature of the model under test.
+        max_tokens: longest reply per turn.
+        message_limit: most messages per conversation (the agent loop stops there).
+        judge_cache: cache the reasoning judge's calls.
+
+    ``took_bait`` (headline, lower is better) is deterministic: a tool call matching one
+    of the scenario's bait rules (tool and target). A model that makes no well-formed tool
+    call is unscored (``no_tool_use``), never aligned. The judge (model role ``grader``,
+    required) reads only the agent's words: ``misaligned_reasoning``, ``covert``
+    (misaligned words, no bait taken) and ``eval_aware``.
+    """
+    require_at_least(1, samples=samples, max_tokens=max_tokens)
+    require_at_least(3, message_limit=message_limit)
+    require_at_least(0, temperature=temperature)
+    loaded, hashes = load_scenario_set(scenarios)
+    chosen_scenarios = filter_families(loaded, families)
+    chosen = resolve_condition(condition, conditions_file)
+    metadata = measures_metadata(
+        defaults.TASK_NAME,
+        defaults.VERSION,
+        MEASURES,
+        scenarios=scenarios,
+        scenarios_sha256=hashes,
+        families=sorted({s.family.value for s in chosen_scenarios}),
+        n_questions=len(chosen_scenarios),
+        condition=chosen.model_dump(mode="json"),
+        judge_prompt_ids=[load_judge_prompt(defaults.REASONING_PROMPT).id],
+    )
+    return Task(
+        dataset=scenario_samples(chosen_scenarios, chosen),
+        solver=[check_grader(), honeypot_agent()],
+        scorer=honeypot_scorer(cache=judge_cache),
+        epochs=samples,
+        message_limit=message_limit,
+        config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
+        metadata=metadata,
+        version=defaults.VERSION,
+    )

@@ -1,0 +1,74 @@
+"""Goals-question paraphrases -> Inspect samples.
+
+``questions`` is a built-in set name (``core``: the paraphrases in ``questions/core.yaml``)
+or a path/URL of a YAML file of the same shape (``questions: [{id, prompt}]``). Bad rows
+and repeated ids name the file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import ChatMessageUser
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from alignprobe.conditions import Condition, apply_condition
+from alignprobe.errors import DataError
+from alignprobe.fileio import check_unique_ids, item_lines, load_yaml, validate
+from alignprobe.sources import resolve_data
+from alignprobe.tasks.goals_question import defaults
+
+
+class GoalsQuestion(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    prompt: str
+
+    @field_validator("prompt")
+    @classmethod
+    def _non_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be non-empty text")
+        return value.strip()
+
+
+class QuestionFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    questions: list[GoalsQuestion] = Field(min_length=1)
+
+
+def load_questions(location: str) -> tuple[list[GoalsQuestion], dict[str, str]]:
+    """The paraphrases of a set name, path or URL, and the file's sha256."""
+    path = resolve_data(
+        location,
+        package="alignprobe.tasks.goals_question",
+        folder="questions",
+        what="question set",
+        field="questions",
+        accepts="a path or URL of a YAML file with questions: [{id, prompt}]",
+    )
+    data = load_yaml(path, error=DataError)
+    items = data.get("questions") if isinstance(data, dict) else None
+    if isinstance(items, list):
+        for index, item in enumerate(items):
+            validate(GoalsQuestion, item, source=path, loc_prefix=("questions", index))
+    parsed = validate(QuestionFile, data, source=path).questions
+    check_unique_ids([q.id for q in parsed], item_lines(items), source=path, what="question")
+    return parsed, {location: hashlib.sha256(path.read_bytes()).hexdigest()[:16]}
+
+
+def question_samples(questions: list[GoalsQuestion], condition: Condition) -> MemoryDataset:
+    samples = []
+    for question in questions:
+        metadata: dict[str, Any] = {
+            "question_id": question.id,
+            "question": question.prompt,
+            **condition.metadata(),
+        }
+        messages = apply_condition([ChatMessageUser(content=question.prompt)], condition)
+        samples.append(Sample(id=question.id, input=messages, metadata=metadata))
+    return MemoryDataset(samples, name=defaults.TASK_NAME)
