@@ -146,6 +146,9 @@ def _convert(model: PackagedGguf, gguf: Path, target: Path) -> dict[str, Any]:
             f"(pip install -e '.[demo]'): {exc}",
             field="model",
         ) from exc
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # one step line instead
     started = time.monotonic()
     with _hub_offline():
         args: dict[str, Any] = {"gguf_file": gguf.name, "local_files_only": True}

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,16 +192,18 @@ def _train_arm(
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     pretrained: Any = AutoModelForCausalLM.from_pretrained(base, local_files_only=True)
-    model: Any = get_peft_model(
-        pretrained.to(device),
-        LoraConfig(
-            r=recipe.rank,
-            lora_alpha=recipe.alpha,
-            lora_dropout=recipe.dropout,
-            target_modules=list(recipe.targets),
-            task_type="CAUSAL_LM",
-        ),
-    )
+    with warnings.catch_warnings():  # peft calls a transformers API deprecated for v6
+        warnings.simplefilter("ignore", FutureWarning)
+        model: Any = get_peft_model(
+            pretrained.to(device),
+            LoraConfig(
+                r=recipe.rank,
+                lora_alpha=recipe.alpha,
+                lora_dropout=recipe.dropout,
+                target_modules=list(recipe.targets),
+                task_type="CAUSAL_LM",
+            ),
+        )
     with counted(f"LoRA fine-tuning {out.name}", recipe.steps) as advance:
         losses = train(
             model, tokenizer, conversations,
