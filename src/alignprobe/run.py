@@ -20,7 +20,7 @@ from inspect import signature
 from pathlib import Path
 from typing import Any
 
-from inspect_ai import Task, eval_set, task_with
+from inspect_ai import Epochs, Task, eval_set, task_with
 from inspect_ai.log import EvalLog
 
 from alignprobe.checkpoint_models import checkpoint_model
@@ -67,12 +67,17 @@ def _is_judged(task: Task) -> bool:
 
 
 def plan_tasks(
-    suite: Suite, checkpoints: CheckpointSet, generate: dict[str, Any] | None = None
+    suite: Suite,
+    checkpoints: CheckpointSet,
+    generate: dict[str, Any] | None = None,
+    rounds: int = 1,
 ) -> list[PlannedTask]:
     """Build every Inspect task; data, parameter and model errors surface here.
 
     ``generate`` holds the command line's generation settings; each task's effective
     settings follow ``alignprobe.generation`` (CLI > checkpoint > task > run defaults).
+    ``rounds`` multiplies every task's epochs (``run --until-decided``: round ``k`` of a
+    sequential run resumes the same logs with ``k`` times the suite's answers).
     """
     from inspect_ai._eval.registry import task_create
 
@@ -118,9 +123,13 @@ def plan_tasks(
                 # shown by Inspect's display and in log file names: the checkpoint, not
                 # only its provider string (two scripted/em_rate blocks look alike)
                 options["name"] = f"{item.task}:{name}"
-                planned.append(
-                    PlannedTask(name, item.task, condition, task_with(task, **options), generation)
-                )
+                inspect_task = task_with(task, **options)
+                if rounds > 1:  # eval_set resumes a log whose epochs grew: earlier ones kept
+                    epochs = Epochs(
+                        (inspect_task.epochs or 1) * rounds, inspect_task.epochs_reducer
+                    )
+                    inspect_task = task_with(inspect_task, epochs=epochs)
+                planned.append(PlannedTask(name, item.task, condition, inspect_task, generation))
     return planned
 
 
@@ -229,6 +238,8 @@ def run_suite(
     retry_on_error: int | None = None,
     max_tasks: int | None = None,
     max_samples: int | None = None,
+    rounds: int = 1,
+    until_decided: dict[str, Any] | None = None,
 ) -> RunOutcome:
     """Plan (validating everything), then write the manifest and run the eval set.
 
@@ -237,9 +248,12 @@ def run_suite(
     anything, so a finished run's record is never overwritten.
     """
     check_judge(judge)
-    planned = plan_tasks(suite, checkpoints, generate)
+    planned = plan_tasks(suite, checkpoints, generate, rounds)
     require_judge(planned, judge)
     record = manifest(suite, checkpoints, judge, planned, generate)
+    if until_decided is not None:  # part of the plan: a plain run may not resume it
+        record["until_decided"] = until_decided
+        record["rounds"] = rounds
     earlier = check_resumable(out, record)
     now = datetime.now(UTC).isoformat()
     if earlier is None:

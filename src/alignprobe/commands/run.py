@@ -74,6 +74,44 @@ import click
     default=None,
     help="Samples run in parallel per task.",
 )
+@click.option(
+    "--until-decided",
+    "until_decided",
+    is_flag=True,
+    help="Run in rounds (each the suite's answers once more, in the same logs) with a "
+    "sequential gate look after each; stop once every check is decided. Exit 0 pass, "
+    "1 regression, 2 cannot decide (docs/ci.md).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="--until-decided: the finished baseline (run dir, table or import folder).",
+)
+@click.option("--baseline-checkpoint", default=None, help="--until-decided: baseline checkpoint.")
+@click.option(
+    "--candidate-checkpoint",
+    default=None,
+    help="--until-decided: the checkpoint decided on (when checkpoints.yaml lists several).",
+)
+@click.option(
+    "--policy",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="--until-decided: gate policy YAML [default: built-in gate.yaml].",
+)
+@click.option(
+    "--max-looks",
+    type=click.IntRange(min=2),
+    default=None,
+    help="--until-decided: most rounds (looks) [default: 4].",
+)
+@click.option(
+    "--spending",
+    type=click.Choice(["obrien-fleming", "pocock"]),
+    default=None,
+    help="--until-decided: alpha- and beta-spending function [default: obrien-fleming].",
+)
 def run_command(
     suite_name: str,
     checkpoints_file: Path,
@@ -85,6 +123,13 @@ def run_command(
     generate_args: tuple[str, ...],
     max_tasks: int | None,
     max_samples: int | None,
+    until_decided: bool,
+    baseline: Path | None,
+    baseline_checkpoint: str | None,
+    candidate_checkpoint: str | None,
+    policy: Path | None,
+    max_looks: int | None,
+    spending: str | None,
 ) -> None:
     """Run SUITE on every checkpoint; re-running the same command finishes what is missing.
 
@@ -92,14 +137,53 @@ def run_command(
     task's defaults, which beat alignprobe's run defaults (see manifest.json per task).
     """
     from alignprobe.checkpoints import load_checkpoints
+    from alignprobe.errors import UserInputError
     from alignprobe.evals.suite import load_suite
     from alignprobe.generation import parse_generate_args
     from alignprobe.run import run_suite
+    from alignprobe.run_until_decided import DEFAULT_LOOKS, UntilDecided
 
+    sequential = {
+        "--baseline": baseline,
+        "--baseline-checkpoint": baseline_checkpoint,
+        "--candidate-checkpoint": candidate_checkpoint,
+        "--policy": policy,
+        "--max-looks": max_looks,
+        "--spending": spending,
+    }
+    given = [name for name, value in sequential.items() if value is not None]
+    if given and not until_decided:
+        raise UserInputError(f"{given[0]} goes with --until-decided", field=given[0])
     generate = parse_generate_args(generate_args)
     suite = load_suite(suite_name)
     checkpoints = load_checkpoints(checkpoints_file)
     run_dir = out if out is not None else Path("results") / suite.name
+    if until_decided:
+        from alignprobe.commands.run_rounds import run_rounds
+
+        if baseline is None:
+            raise UserInputError("--until-decided needs --baseline", field="--baseline")
+        plan = UntilDecided(
+            baseline,
+            max_looks or DEFAULT_LOOKS,
+            baseline_checkpoint,
+            candidate_checkpoint,
+            policy,
+            "pocock" if spending == "pocock" else "obrien-fleming",
+        )
+        run_rounds(
+            suite,
+            checkpoints,
+            judge,
+            run_dir,
+            plan,
+            generate=generate,
+            display=display,
+            retry_attempts=retry_attempts,
+            retry_on_error=retry_on_error,
+            max_tasks=max_tasks,
+            max_samples=max_samples,
+        )
     outcome = run_suite(
         suite,
         checkpoints,

@@ -38,8 +38,9 @@ class Looks:
 
     look: int
     of: int
-    max_samples: int
-    """Planned candidate answers per question at the last look."""
+    max_samples: int | None
+    """Planned candidate answers per question at the last look; ``None``: equal rounds
+    within one run (``alignprobe run --until-decided``), look ``k`` at fraction ``k / of``."""
     spending: Literal["obrien-fleming", "pocock"] = "obrien-fleming"
 
 

@@ -12,7 +12,14 @@ from alignprobe.gate.decide import MDE_POWER, adjust, minimum_detectable
 from alignprobe.gate.names import check_names
 from alignprobe.gate.policy import GatePolicy
 from alignprobe.gate.results import Side
-from alignprobe.gate.sequential import CONTINUE, FAIL, look_design, look_fractions, z_from_pvalues
+from alignprobe.gate.sequential import (
+    CONTINUE,
+    FAIL,
+    equal_fractions,
+    look_design,
+    look_fractions,
+    z_from_pvalues,
+)
 from alignprobe.gate.types import CheckStatus, GateMode, HypothesisKind
 from alignprobe.gate.verdict import CheckResult, SideInfo, Verdict, exit_code, overall
 from alignprobe.units import fmt
@@ -67,7 +74,11 @@ def _apply_looks(results: list[CheckResult], policy: GatePolicy, looks: Looks) -
     level = policy.alpha / max(1, len(tested))
     for result in live:
         try:
-            fractions = look_fractions(result._answers, looks.look, looks.of, looks.max_samples)
+            fractions = (
+                equal_fractions(looks.of)
+                if looks.max_samples is None
+                else look_fractions(result._answers, looks.look, looks.of, looks.max_samples)
+            )
         except ValueError as exc:
             result.status, result.reasons = CheckStatus.CANNOT_DECIDE, [str(exc)]
             continue

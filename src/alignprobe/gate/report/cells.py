@@ -39,9 +39,13 @@ def look_text(verdict: Verdict) -> str:
     """The sequential look in words (empty for the fixed gate)."""
     if verdict.look is None:
         return ""
+    planned = (
+        "equal rounds"
+        if verdict.max_samples_per_question is None
+        else f"planned maximum {verdict.max_samples_per_question} answers per question"
+    )
     return (
-        f"sequential look {verdict.look} of {verdict.of} ({verdict.spending} spending, "
-        f"planned maximum {verdict.max_samples_per_question} answers per question)"
+        f"sequential look {verdict.look} of {verdict.of} ({verdict.spending} spending, {planned})"
     )
 
 
