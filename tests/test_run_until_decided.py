@@ -156,6 +156,8 @@ def test_a_plain_run_cannot_resume_a_sequential_folder(
     [
         (["--baseline", "x"], "--baseline goes with --until-decided"),
         (["--max-looks", "3"], "--max-looks goes with --until-decided"),
+        (["--binding-futility"], "--binding-futility goes with --until-decided"),
+        (["--until-decided", "--baseline", "B", "--spending", "hsd:x"], "hsd:<gamma>"),
         (["--until-decided"], "--until-decided needs --baseline"),
         (["--until-decided", "--baseline", "nowhere"], "nowhere: not found"),
         (["--until-decided", "--baseline", "B", "--max-looks", "1"], "--max-looks"),

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from alignprobe.checkpoints import CheckpointSet
 from alignprobe.errors import ConfigError, DataError, UserInputError
@@ -51,7 +51,9 @@ class UntilDecided:
     baseline_checkpoint: str | None = None
     candidate_checkpoint: str | None = None
     policy: Path | None = None
-    spending: Literal["obrien-fleming", "pocock"] = "obrien-fleming"
+    spending: str = "obrien-fleming"
+    futility_spending: str | None = None
+    binding: bool = False
 
     def record(self) -> dict[str, Any]:
         """The plan as the manifest keeps it (a change makes it another experiment)."""
@@ -64,6 +66,8 @@ class UntilDecided:
             "policy_sha256": hashlib.sha256(Path(policy).read_bytes()).hexdigest(),
             "looks": self.looks,
             "spending": self.spending,
+            "futility_spending": self.futility_spending or self.spending,
+            "binding_futility": self.binding,
         }
 
 
@@ -199,7 +203,16 @@ def run_until_decided(
             candidate,
             policy,
             policy_source=policy_source,
-            options=GateOptions(looks=Looks(look, plan.looks, None, plan.spending)),
+            options=GateOptions(
+                looks=Looks(
+                    look,
+                    plan.looks,
+                    None,
+                    plan.spending,
+                    plan.futility_spending,
+                    plan.binding,
+                )
+            ),
         )
         where = verdict.write(out / LOOKS_DIR / f"look-{look}.json")
         record["looks"].append(_look_summary(look, verdict, where))

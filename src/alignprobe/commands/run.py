@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from alignprobe.commands.gate import SPENDING_CHOICES, checked_spending
+
 
 @click.command("run")
 @click.option(
@@ -108,9 +110,22 @@ import click
 )
 @click.option(
     "--spending",
-    type=click.Choice(["obrien-fleming", "pocock"]),
     default=None,
-    help="--until-decided: alpha- and beta-spending function [default: obrien-fleming].",
+    callback=checked_spending,
+    help=f"--until-decided: alpha-spending function [default: obrien-fleming]: {SPENDING_CHOICES}.",
+)
+@click.option(
+    "--futility-spending",
+    default=None,
+    callback=checked_spending,
+    help="--until-decided: beta-spending function of the futility bounds [default: --spending].",
+)
+@click.option(
+    "--binding-futility",
+    is_flag=True,
+    default=None,
+    help="--until-decided: efficacy bounds assume every futility stop is taken (the loop "
+    "takes them): fewer samples at the same false-alarm rate (docs/ci.md).",
 )
 def run_command(
     suite_name: str,
@@ -130,6 +145,8 @@ def run_command(
     policy: Path | None,
     max_looks: int | None,
     spending: str | None,
+    futility_spending: str | None,
+    binding_futility: bool | None,
 ) -> None:
     """Run SUITE on every checkpoint; re-running the same command finishes what is missing.
 
@@ -150,6 +167,8 @@ def run_command(
         "--policy": policy,
         "--max-looks": max_looks,
         "--spending": spending,
+        "--futility-spending": futility_spending,
+        "--binding-futility": binding_futility or None,
     }
     given = [name for name, value in sequential.items() if value is not None]
     if given and not until_decided:
@@ -169,7 +188,9 @@ def run_command(
             baseline_checkpoint,
             candidate_checkpoint,
             policy,
-            "pocock" if spending == "pocock" else "obrien-fleming",
+            spending or "obrien-fleming",
+            futility_spending,
+            bool(binding_futility),
         )
         run_rounds(
             suite,

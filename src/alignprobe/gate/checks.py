@@ -41,7 +41,12 @@ class Looks:
     max_samples: int | None
     """Planned candidate answers per question at the last look; ``None``: equal rounds
     within one run (``alignprobe run --until-decided``), look ``k`` at fraction ``k / of``."""
-    spending: Literal["obrien-fleming", "pocock"] = "obrien-fleming"
+    spending: str = "obrien-fleming"
+    """Alpha-spending function (:func:`alignprobe.gate.sequential.check_spending`)."""
+    futility_spending: str | None = None
+    """Beta-spending function of the futility bounds (``None``: ``spending``)."""
+    binding: bool = False
+    """Efficacy bounds computed with every futility stop taken."""
 
 
 @dataclass(frozen=True)

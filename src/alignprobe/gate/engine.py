@@ -85,7 +85,9 @@ def _apply_looks(results: list[CheckResult], policy: GatePolicy, looks: Looks) -
         result.look_fraction, result.look_level = fractions[looks.look - 1], level
         for h in result.hypotheses:
             own = policy.alpha if h.kind in _UNCORRECTED else level
-            design = look_design(looks.of, own, looks.spending, fractions)
+            design = look_design(
+                looks.of, own, looks.spending, fractions, looks.futility_spending, looks.binding
+            )
             z = float(z_from_pvalues(np.asarray(h.p_value))[()])
             h.z = max(-_Z_LIMIT, min(_Z_LIMIT, z)) if not math.isnan(z) else 0.0
             decision = int(design.decide(h.z, looks.look))
@@ -217,6 +219,8 @@ def run_gate(
         look=looks.look if looks else None,
         of=looks.of if looks else None,
         spending=looks.spending if looks else None,
+        futility_spending=(looks.futility_spending or looks.spending) if looks else None,
+        binding_futility=looks.binding if looks else None,
         max_samples_per_question=looks.max_samples if looks else None,
         checks=results,
     )

@@ -44,9 +44,12 @@ def look_text(verdict: Verdict) -> str:
         if verdict.max_samples_per_question is None
         else f"planned maximum {verdict.max_samples_per_question} answers per question"
     )
-    return (
-        f"sequential look {verdict.look} of {verdict.of} ({verdict.spending} spending, {planned})"
-    )
+    spending = f"{verdict.spending} spending"
+    if verdict.futility_spending not in (None, verdict.spending):
+        spending += f", {verdict.futility_spending} futility"
+    if verdict.binding_futility:
+        spending += ", binding futility"
+    return f"sequential look {verdict.look} of {verdict.of} ({spending}, {planned})"
 
 
 def tests_text(test: GateTest) -> str:
