@@ -13,6 +13,7 @@ from alignprobe.errors import DataError
 from alignprobe.measures import Direction, Measure, MeasureKind
 from alignprobe.report import Inputs, compare, headline_measures
 from alignprobe.report_render import render
+from alignprobe.report_trajectory import trajectory_plot
 from alignprobe.tasks.emergent_misalignment.scorer import MEASURES as EM_MEASURES
 from alignprobe.trajectory import Position, positions, trajectories, trajectory_base
 from tests.gate_tables import em_rows
@@ -51,7 +52,9 @@ def _checkpoints(path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_scripted_run_gives_onset_at_step_3_in_the_report(tmp_path: Path) -> None:
+def test_scripted_run_gives_onset_at_step_3_in_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     suite = tmp_path / "suite.yaml"
     suite.write_text(
         "name: steps\nsamples: 1\nlimit: 40\ntasks:\n  - task: emergent_misalignment\n"
@@ -61,7 +64,13 @@ def test_scripted_run_gives_onset_at_step_3_in_the_report(tmp_path: Path) -> Non
     out, report = tmp_path / "run", tmp_path / "report"
     run = ["run", "--suite", suite, "--checkpoints", _checkpoints(tmp_path / "ck.yaml")]
     assert alignprobe(*run, "--judge", JUDGE, "--out", out, "--display", "none") == 0
+    capsys.readouterr()
     assert alignprobe("compare", out, "--out", report) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "emergent_misalignment / neutral misaligned vs base: control-run step 300, "
+        "inoculated-run none" in printed
+    )
 
     markdown = (report / "report.md").read_text()
     section = markdown[markdown.index("## Trajectories") : markdown.index("## Per question")]
@@ -174,6 +183,13 @@ def test_missing_rows_and_shared_questions_never_crash() -> None:
     no_base = table[table["checkpoint"] != "base"]
     (traj,) = trajectories(no_base, inputs.measures, GROUPS, where, "base", headline_measures)
     assert traj.base_estimate is None and traj.points[0].p_value is None
+    # a step the judge could not score at all: shown without a value, not tested, and
+    # the plot still draws
+    unscored = _inputs(rates, metas).table
+    unscored.loc[unscored["checkpoint"] == "s1", "misaligned"] = float("nan")
+    (traj,) = trajectories(unscored, inputs.measures, GROUPS, where, "base", headline_measures)
+    assert traj.points[0].p_value is None and traj.onsets == {"run": None}
+    assert trajectory_plot(traj).startswith("data:image/png;base64,")
     # no stepped checkpoint at all: no trajectories
     assert trajectories(table, inputs.measures, GROUPS, {}, "base", headline_measures) == []
 
