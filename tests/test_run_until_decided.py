@@ -134,6 +134,17 @@ def test_no_change_keeps_every_round_and_passes(baseline: Path, tmp_path: Path) 
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["rounds"] == decided and manifest["until_decided"]["looks"] == LOOKS
 
+    # interrupted after the last round ran but before its look was recorded: the same
+    # command resumes there (the logs already hold that round) and decides the same way
+    (out / "sequential.json").write_text(
+        json.dumps({"plan": record["plan"], "looks": looks[:-1]}), encoding="utf-8"
+    )
+    assert until_decided(tmp_path, baseline, 0.02)[0] == 0
+    resumed = json.loads((out / "sequential.json").read_text())
+    assert resumed["decision"] == record["decision"]
+    assert [look["look"] for look in resumed["looks"]] == list(range(1, decided + 1))
+    assert _epochs(out) == list(range(1, decided + 1))  # nothing was run twice
+
 
 def test_a_plain_run_cannot_resume_a_sequential_folder(
     baseline: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
