@@ -81,7 +81,7 @@ def test_simulated_hsd_binding_design_keeps_power_and_false_alarms() -> None:
     design = Design(
         0.0, 0.5 * profile.mean - base.mean, 24, 20, profile=base.rates, shape="proportional"
     )
-    found = compare_sequential(design, 8, "hsd:1", 0.8, 1500, 0, 21, "hsd:1", True)
+    found = compare_sequential(design, 8, "hsd:1", 0.8, 1000, 0, 21, "hsd:1", True)
     assert found is not None
     assert found.under_null.failed.rate <= 0.05 + 0.015
     assert found.under_effect.failed.rate == pytest.approx(found.fixed_power.rate, abs=0.04)
