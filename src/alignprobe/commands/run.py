@@ -205,6 +205,7 @@ def run_command(
             max_tasks=max_tasks,
             max_samples=max_samples,
         )
+        return  # run_rounds exits with the decision's code
     outcome = run_suite(
         suite,
         checkpoints,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -20,7 +20,7 @@ def run_rounds(
     out: Path,
     plan: UntilDecided,
     **run_options: Any,
-) -> None:
+) -> NoReturn:
     """Run until decided, print every look and the decision, exit with the gate's code."""
     from alignprobe.gate.report import append_step_summary, terminal_table
 
