@@ -112,3 +112,27 @@ def test_gate_look_records_the_design(tmp_path: Path, capsys: pytest.CaptureFixt
     assert _gate(*args, *look, "--spending", "hsd:x") == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "hsd:<gamma>" in err
+
+
+def test_a_candidate_short_of_min_samples_continues_until_the_last_look(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """48 answers (2 per question) against min_samples 50: another round can cure that
+    before the last look; at the last look it cannot decide."""
+    baseline = write_results(tmp_path / "b", em_rows("base", 0.02, samples=40, seed=1))
+    candidate = write_results(tmp_path / "c", em_rows("cand", 0.02, samples=2, seed=2))
+    out = tmp_path / "v.json"
+    args = ["--baseline", baseline, "--candidate", candidate, "--json", out]
+    plan = ["--of", "3", "--max-samples-per-question", "6"]
+    assert _gate(*args, "--look", "1", *plan) == 3
+    check = next(c for c in json.loads(out.read_text())["checks"] if c["status"] != "skipped")
+    assert check["status"] == "continue"
+    assert check["reasons"][0].startswith("not tested at look 1 of 3: candidate: 48 scored")
+    assert _gate(*args, "--look", "3", *plan) == 2
+    check = next(c for c in json.loads(out.read_text())["checks"] if c["status"] != "skipped")
+    assert check["status"] == "cannot-decide"
+    # a short baseline is not cured by candidate rounds
+    thin = write_results(tmp_path / "t", em_rows("base", 0.02, samples=2, seed=3))
+    assert _gate("--baseline", thin, "--candidate", candidate, "--json", out, "--look", "1",
+                 *plan) == 2  # fmt: skip
+    capsys.readouterr()

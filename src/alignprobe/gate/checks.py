@@ -106,6 +106,15 @@ def summarize(side: Side, rows: pd.DataFrame, measure: str) -> SideSummary:
     return summary
 
 
+_TOO_FEW = "fewer than min_samples"
+
+
+def curable_by_rounds(reason: str) -> bool:
+    """Is this cannot-decide reason one that more candidate rounds cure (too few samples
+    so far)? Only the candidate grows between sequential looks."""
+    return reason.startswith("candidate: ") and _TOO_FEW in reason
+
+
 def _quality(
     settings: CheckSettings,
     base: SideSummary,
@@ -128,9 +137,7 @@ def _quality(
                 f"({s.unscored} of {judged} judged; limit {settings.max_unscored_rate:.1%})"
             )
         if s.scored < settings.min_samples:
-            reasons.append(
-                f"{role}: {s.scored} scored samples, fewer than min_samples {settings.min_samples}"
-            )
+            reasons.append(f"{role}: {s.scored} scored samples, {_TOO_FEW} {settings.min_samples}")
     if shared < settings.min_questions:
         reasons.append(
             f"{shared} question(s) shared by baseline and candidate, fewer than "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from alignprobe.gate.checks import GateOptions, Looks, evaluate_check
+from alignprobe.gate.checks import GateOptions, Looks, curable_by_rounds, evaluate_check
 from alignprobe.gate.decide import MDE_POWER, adjust, minimum_detectable
 from alignprobe.gate.names import check_names
 from alignprobe.gate.policy import GatePolicy
@@ -67,8 +67,21 @@ def _apply_looks(results: list[CheckResult], policy: GatePolicy, looks: Looks) -
     ``alpha`` (intersection-union). A check fails when one of the first is rejected
     (efficacy boundary), passes when all are accepted (futility boundary) and, in
     ``non_inferiority`` mode, its own is rejected; it cannot decide when that one is
-    accepted; otherwise it continues.
+    accepted; otherwise it continues. Before the last look, a check whose only problem is
+    a candidate short of ``min_samples`` continues untested (the next round adds answers).
     """
+    if looks.look < looks.of:  # too few candidate answers so far: the next round adds more
+        for result in results:
+            if (
+                result.status is CheckStatus.CANNOT_DECIDE
+                and result.reasons
+                and all(curable_by_rounds(reason) for reason in result.reasons)
+            ):
+                result.status = CheckStatus.CONTINUE
+                result.reasons = [
+                    f"not tested at look {looks.look} of {looks.of}: "
+                    f"{'; '.join(result.reasons)}; run another round"
+                ]
     live = [r for r in results if r.status is CheckStatus.PASS]
     tested = [h for r in live for h in r.hypotheses if h.kind not in _UNCORRECTED]
     level = policy.alpha / max(1, len(tested))
