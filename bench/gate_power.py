@@ -13,9 +13,11 @@ Prints four tables (all through the gate's own decision functions, seeded):
 2. the same on ``alignprobe power``'s Beta heterogeneity model (2%, ICC 0.05, +3 points);
 3. per check of the built-in policy: its margin and the worsening it catches with 50%
    and 80% probability at 20, 50 and 100 samples per question (what it lets through);
-4. the sequential design (``--looks``, O'Brien-Fleming and Pocock alpha spending, beta
-   spending for 80% power) on design 1 against the fixed design of 80% power: false
-   alarms, power, mean samples per question to a decision and the samples saved.
+4. the sequential design (``--looks``; O'Brien-Fleming and Pocock alpha spending with
+   non-binding beta spending for 80% power, and Hwang-Shih-DeCani spending (gamma 1 for
+   both bounds) with binding futility, the design ``run --until-decided`` can use) on
+   design 1 against the fixed design of 80% power: false alarms, power, mean samples per
+   question to a decision and the samples saved.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ from alignprobe.gate.power import (
 from alignprobe.gate.profiles import Profile, load_profile, synthetic_profile
 from alignprobe.gate.sequential import SPENDINGS
 from alignprobe.gate.types import GateTest
+
+#: sequential designs of table 4: (alpha spending, beta spending, binding futility)
+SEQUENTIAL_SHAPES: tuple[tuple[str, str | None, bool], ...] = (
+    *((name, None, False) for name in SPENDINGS),
+    ("hsd:1", "hsd:1", True),
+)
 
 #: questions and baseline rate assumed per check of the built-in policy (its suites)
 CHECK_DESIGNS = {
@@ -58,9 +66,19 @@ def main() -> None:
     parser.add_argument("--profile", default=None, help="profile file (default: synthetic)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--looks", type=int, nargs="+", default=[2, 3, 4, 6], help="looks of table 4"
+        "--looks", type=int, nargs="+", default=[2, 3, 4, 6, 8], help="looks of table 4"
+    )
+    parser.add_argument(
+        "--shapes",
+        nargs="+",
+        default=None,
+        help="table 4 designs as SPENDING[/FUTILITY][/binding], e.g. hsd:1/hsd:1/binding "
+        "[default: obrien-fleming, pocock, hsd:1/hsd:1/binding]",
     )
     parser.add_argument("--only-sequential", action="store_true", help="print table 4 only")
+    parser.add_argument(
+        "--target", type=float, default=0.8, help="power of table 4's designs [default: 0.8]"
+    )
     args = parser.parse_args()
     profile = load_profile(args.profile) if args.profile else synthetic_profile()
     base = profile.scaled(0.2)
@@ -72,13 +90,23 @@ def main() -> None:
     if not args.only_sequential:
         _fixed_tables(issue, base, sims, seed)
     print(f"\n4. sequential decisions on design 1 (+{issue.effect * 100:.2f} pts), CMH:")
+    shapes = [_shape(text) for text in args.shapes] if args.shapes else SEQUENTIAL_SHAPES
     for looks in args.looks:
-        for spending in SPENDINGS:
-            comparison = compare_sequential(issue, looks, spending, 0.8, sims, seed)
+        for spending, futility, binding in shapes:
+            comparison = compare_sequential(
+                issue, looks, spending, args.target, sims, seed, None, futility, binding
+            )
             if comparison is None:
-                print(f"   {looks} looks: no fixed design reaches 80% power")
+                print(f"   {looks} looks: no fixed design reaches {args.target:.0%} power")
                 continue
             print("   " + sequential_table(comparison, issue).replace("\n", "\n   "))
+
+
+def _shape(text: str) -> tuple[str, str | None, bool]:
+    parts = text.split("/")
+    binding = parts[-1] == "binding"
+    parts = parts[:-1] if binding else parts
+    return parts[0], parts[1] if len(parts) > 1 else None, binding
 
 
 def _fixed_tables(issue: Design, base: Profile, sims: int, seed: int) -> None:

@@ -37,6 +37,8 @@ class Inputs:
     sources: list[str]
     statuses: dict[str, RunStatus] = field(default_factory=dict)
     """Completeness per input (by source) where a run plan stands behind it."""
+    metas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each checkpoint's ``meta`` from its run manifest (``step`` makes trajectories)."""
 
     def incomplete(self) -> list[str]:
         """One ``INCOMPLETE RUN: <source> has 22 of 146 samples (...)`` line per input."""
@@ -45,6 +47,14 @@ class Inputs:
             for source, status in self.statuses.items()
             if not status.complete
         ]
+
+
+def _metas_from_manifest(location: Path) -> dict[str, dict[str, Any]]:
+    data = read_manifest(location) or {}
+    return {
+        str(name): dict((entry or {}).get("meta") or {})
+        for name, entry in (data.get("checkpoints") or {}).items()
+    }
 
 
 def _roles_from_manifest(location: Path) -> dict[str, str]:
@@ -64,12 +74,14 @@ def load_inputs(locations: list[Path], roles: dict[str, str] | None = None) -> I
     found_roles: dict[str, str] = {}
     seen: set[str] = set()
     statuses: dict[str, RunStatus] = {}
+    metas: dict[str, dict[str, Any]] = {}
     for location in locations:
         loaded = load_run_table(location)
         df, ms = loaded.df, loaded.measures
         if loaded.status is not None:
             statuses[str(location)] = loaded.status
         local_roles = _roles_from_manifest(location)
+        local_metas = _metas_from_manifest(location)
         names = sorted(set(df["checkpoint"].astype(str)))
         clash = seen.intersection(names)
         if clash:
@@ -77,6 +89,8 @@ def load_inputs(locations: list[Path], roles: dict[str, str] | None = None) -> I
             renamed = {n: f"{run}/{n}" if n in clash else n for n in names}
             df = df.assign(checkpoint=df["checkpoint"].astype(str).map(renamed))
             local_roles = {renamed.get(k, k): v for k, v in local_roles.items()}
+            local_metas = {renamed.get(k, k): v for k, v in local_metas.items()}
+        metas.update({k: v for k, v in local_metas.items() if k in set(df["checkpoint"])})
         seen.update(df["checkpoint"].astype(str))
         found_roles.update(local_roles)
         frames.append(df)
@@ -84,7 +98,7 @@ def load_inputs(locations: list[Path], roles: dict[str, str] | None = None) -> I
             measures.setdefault(task, task_measures)
     found_roles.update(roles or {})
     table = pd.concat(frames, ignore_index=True)
-    return Inputs(table, measures, found_roles, [str(p) for p in locations], statuses)
+    return Inputs(table, measures, found_roles, [str(p) for p in locations], statuses, metas)
 
 
 def check_judges(table: pd.DataFrame, allow_mismatch: bool) -> list[str]:
@@ -136,6 +150,8 @@ class Comparison:
     """(task, condition) in report order."""
     hacking: Any = None
     """instructed_hacking's condition x domain section (``report_section.Section``) or None."""
+    trajectories: list[Any] = field(default_factory=list)
+    """:class:`alignprobe.trajectory.Trajectory` curves (checkpoints with ``meta.step``)."""
 
 
 def _not_counted(group: pd.DataFrame, measure: str) -> dict[str, Any]:
@@ -519,6 +535,7 @@ def compare(
     """Rates with clustered CIs, paired tests (Holm), per-question table, inoculation line."""
     table = inputs.table
     checkpoints = list(dict.fromkeys(table["checkpoint"].astype(str)))
+    chosen_baseline = baseline is not None
     if baseline is None:
         controls = [c for c in checkpoints if inputs.roles.get(c) == "control"]
         baseline = controls[0] if controls else checkpoints[0]
@@ -551,4 +568,15 @@ def compare(
     _health(table, comp)
     _transcripts(table, comp, transcripts_per_pair)
     comp.hacking = build_section(table, checkpoints, baseline, inputs.roles, inputs.sources)
+    _trajectories(inputs, comp, chosen_baseline)
     return comp
+
+
+def _trajectories(inputs: Inputs, comp: Comparison, chosen_baseline: bool) -> None:
+    from alignprobe.trajectory import positions, trajectories, trajectory_base
+
+    where = positions(inputs.metas, comp.roles)
+    base = trajectory_base(comp.checkpoints, comp.roles, comp.baseline, chosen_baseline)
+    comp.trajectories = trajectories(
+        inputs.table, comp.measures, comp.groups, where, base, headline_measures
+    )

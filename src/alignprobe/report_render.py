@@ -117,11 +117,15 @@ def render(comp: Comparison, out_dir: Path, gold: Any = None) -> list[Path]:
     question_plots = [
         {"block": block, "image": _per_question_plot(block)} for block in comp.per_question
     ]
+    from alignprobe.report_trajectory import trajectory_plot
+
+    trajectory_plots = [{"trajectory": t, "image": trajectory_plot(t)} for t in comp.trajectories]
     env = _environment()
     hacking_md, hacking_html = render_section(comp.hacking)
     context = {
         "hacking_md": hacking_md,
         "hacking_html": hacking_html,
+        "trajectory_plots": trajectory_plots,
         "comp": comp,
         "tasks": tasks,
         "plots": plots,

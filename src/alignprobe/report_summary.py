@@ -88,4 +88,9 @@ def summary_lines(comp: Comparison) -> list[str]:
                 f"{item['control']} {fmt(r.control_value)} -> {item['inoculated']} "
                 f"{fmt(r.treated_value)}: {fmt(r.value)} [{fmt(r.low)}, {fmt(r.high)}]"
             )
+    if comp.trajectories:
+        lines += ["", "onset along training (first step significantly worse than the base):"]
+        for t in comp.trajectories:
+            onsets = ", ".join(f"{run} {t.onset_label(run)}" for run in t.runs)
+            lines.append(f"  {t.task} / {t.condition} {t.measure} vs {t.base}: {onsets}")
     return lines

@@ -21,7 +21,7 @@ from inspect import signature
 from pathlib import Path
 from typing import Any
 
-from inspect_ai import Task, eval_set, task_with
+from inspect_ai import Epochs, Task, eval_set, task_with
 from inspect_ai.log import EvalLog
 from inspect_ai.model import Model, get_model
 
@@ -85,6 +85,7 @@ def plan_tasks(
     suite: Suite,
     checkpoints: CheckpointSet,
     generate: dict[str, Any] | None = None,
+    rounds: int = 1,
     *,
     with_models: bool = True,
 ) -> list[PlannedTask]:
@@ -92,7 +93,9 @@ def plan_tasks(
 
     ``generate`` holds the command line's generation settings; each task's effective
     settings follow ``alignprobe.generation`` (CLI > checkpoint > task > run defaults).
-    With ``with_models=False`` no checkpoint is loaded (a shard plans the whole run, then
+    ``rounds`` multiplies every task's epochs (``run --until-decided``: round ``k`` of a
+    sequential run resumes the same logs with ``k`` times the suite's answers). With
+    ``with_models=False`` no checkpoint is loaded (a shard plans the whole run, then
     :func:`attach_models` loads only its own checkpoints).
     """
     from inspect_ai._eval.registry import task_create
@@ -152,10 +155,14 @@ def plan_tasks(
                 # shown by Inspect's display and in log file names: the checkpoint, not
                 # only its provider string (two scripted/em_rate blocks look alike)
                 options["name"] = f"{_display_name(item.task)}:{name}"
-                planned.append(
-                    PlannedTask(
-                        name, item.task, condition, task_with(task, **options), generation, judged
+                inspect_task = task_with(task, **options)
+                if rounds > 1:  # eval_set resumes a log whose epochs grew: earlier ones kept
+                    epochs = Epochs(
+                        (inspect_task.epochs or 1) * rounds, inspect_task.epochs_reducer
                     )
+                    inspect_task = task_with(inspect_task, epochs=epochs)
+                planned.append(
+                    PlannedTask(name, item.task, condition, inspect_task, generation, judged)
                 )
     return planned
 
@@ -346,6 +353,8 @@ def run_suite(
     max_tasks: int | None = None,
     max_samples: int | None = None,
     shard: Shard | None = None,
+    rounds: int = 1,
+    until_decided: dict[str, Any] | None = None,
 ) -> RunOutcome:
     """Plan (validating everything), then write the manifest and run the eval set.
 
@@ -358,13 +367,16 @@ def run_suite(
     """
     shard = shard or Shard(1, 1)
     check_judge(judge)
-    planned = plan_tasks(suite, checkpoints, generate, with_models=False)
+    planned = plan_tasks(suite, checkpoints, generate, rounds, with_models=False)
     require_judge(planned, judge)
     shares = contiguous_shares([planned_samples(p) for p in by_checkpoint(planned)], shard.count)
     share_of = dict(zip(map(id, by_checkpoint(planned)), shares, strict=True))
     record = manifest(
         suite, checkpoints, judge, planned, generate, [share_of[id(p)] for p in planned]
     )
+    if until_decided is not None:  # part of the plan: a plain run may not resume it
+        record["until_decided"] = until_decided
+        record["rounds"] = rounds
     store = RunStore(out)
     earlier = check_resumable(store, record)
     mine = [p for p in planned if share_of[id(p)] == shard.index]

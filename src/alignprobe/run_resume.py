@@ -16,7 +16,9 @@ from alignprobe.run_status import LOGS, MANIFEST
 from alignprobe.storage import RunStore
 
 #: manifest fields that define the experiment; the rest (versions, command, times) may change
-_IDENTITY = ("plan_format", "suite", "checkpoints", "judge", "generate", "shards", "tasks")
+_IDENTITY = (
+    "plan_format", "suite", "checkpoints", "judge", "generate", "shards", "tasks", "until_decided",
+)  # fmt: skip
 
 
 def _identity(record: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +71,10 @@ def describe_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         )
     if before["generate"] != after["generate"]:
         found.append(f"--generate was {before['generate']}, now {after['generate']}")
+    if before["until_decided"] != after["until_decided"]:
+        found.append(
+            f"--until-decided plan was {before['until_decided']}, now {after['until_decided']}"
+        )
     if not found and before["tasks"] != after["tasks"]:
         found.append("the planned tasks or their generation settings changed")
     return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import click
 
@@ -21,8 +21,47 @@ def _default_verdict_path(candidate: Path) -> Path:
     return (candidate if candidate.is_dir() else candidate.parent) / "verdict.json"
 
 
-def _spending(name: str) -> Literal["obrien-fleming", "pocock"]:
-    return "pocock" if name == "pocock" else "obrien-fleming"
+def checked_spending(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A spending function the sequential design knows (a bad one: one-line usage error)."""
+    from alignprobe.gate.sequential import check_spending
+
+    if value is None:
+        return None
+    try:
+        return check_spending(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+#: help of --spending / --futility-spending (alignprobe.gate.sequential.SPENDING_HELP)
+SPENDING_CHOICES = (
+    "obrien-fleming, pocock or hsd:<gamma> (Hwang-Shih-DeCani, gamma in -10..10: -4 is "
+    "close to O'Brien-Fleming, 1 close to Pocock)"
+)
+
+
+def spending_options(command: Any) -> Any:
+    """--spending, --futility-spending and --binding-futility of a sequential design."""
+    command = click.option(
+        "--binding-futility",
+        is_flag=True,
+        help="Efficacy bounds assume every futility stop is taken (lower bounds, fewer "
+        "samples; the false-alarm rate holds only if a look that passes ends the loop).",
+    )(command)
+    command = click.option(
+        "--futility-spending",
+        default=None,
+        callback=checked_spending,
+        help=f"Beta-spending function of the futility bounds [default: --spending]: "
+        f"{SPENDING_CHOICES}.",
+    )(command)
+    return click.option(
+        "--spending",
+        default="obrien-fleming",
+        show_default=True,
+        callback=checked_spending,
+        help=f"Alpha-spending function of the sequential design: {SPENDING_CHOICES}.",
+    )(command)
 
 
 @click.command("gate")
@@ -86,13 +125,7 @@ def _spending(name: str) -> Literal["obrien-fleming", "pocock"]:
     default=None,
     help="Planned candidate answers per question at the last look (needed with --look).",
 )
-@click.option(
-    "--spending",
-    type=click.Choice(["obrien-fleming", "pocock"]),
-    default="obrien-fleming",
-    show_default=True,
-    help="Alpha- and beta-spending function of a sequential look.",
-)
+@spending_options
 @click.option(
     "--gold",
     type=_PATH,
@@ -114,6 +147,8 @@ def gate_command(
     max_samples_per_question: int | None,
     spending: str,
     gold: Path | None,
+    futility_spending: str | None,
+    binding_futility: bool,
 ) -> None:
     """Fail the build if CANDIDATE regressed against BASELINE.
 
@@ -149,7 +184,9 @@ def gate_command(
                 "at the last look)",
                 field="--max-samples-per-question",
             )
-        looks = Looks(look, of, max_samples_per_question, _spending(spending))
+        looks = Looks(
+            look, of, max_samples_per_question, spending, futility_spending, binding_futility
+        )
     elif max_samples_per_question is not None:
         raise UserInputError("--max-samples-per-question needs --look k --of K", field="--look")
     gate_policy = load_policy(policy)
@@ -295,13 +332,7 @@ def gate_command(
     help="Also simulate a group-sequential design with this many looks (rounds) against "
     "the fixed design of TARGET power: false alarms, power, mean samples to a decision.",
 )
-@click.option(
-    "--spending",
-    type=click.Choice(["obrien-fleming", "pocock"]),
-    default="obrien-fleming",
-    show_default=True,
-    help="Alpha- and beta-spending function of --sequential.",
-)
+@spending_options
 @click.option(
     "--simulations",
     type=click.IntRange(min=1),
@@ -337,6 +368,8 @@ def power_command(
     compare_tests: bool,
     looks: int | None,
     spending: str,
+    futility_spending: str | None,
+    binding_futility: bool,
     simulations: int,
     seed: int,
     target: float,
@@ -436,11 +469,13 @@ def power_command(
         comparison = compare_sequential(
             design,
             looks,
-            "pocock" if spending == "pocock" else "obrien-fleming",
+            spending,
             target,
             simulations,
             seed,
             fixed_samples=needed,
+            futility_spending=futility_spending,
+            binding=binding_futility,
         )
         if comparison is None:
             click.echo(f"sequential: no fixed design reaches {target:.0%} power to compare")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from alignprobe.commands.gate import SPENDING_CHOICES, checked_spending
 from alignprobe.commands.locations import OUT_LOCATION
 
 
@@ -86,6 +87,57 @@ from alignprobe.commands.locations import OUT_LOCATION
     default=None,
     help="Samples run in parallel per task.",
 )
+@click.option(
+    "--until-decided",
+    "until_decided",
+    is_flag=True,
+    help="Run in rounds (each the suite's answers once more, in the same logs) with a "
+    "sequential gate look after each; stop once every check is decided. Exit 0 pass, "
+    "1 regression, 2 cannot decide (docs/ci.md).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="--until-decided: the finished baseline (run dir, table or import folder).",
+)
+@click.option("--baseline-checkpoint", default=None, help="--until-decided: baseline checkpoint.")
+@click.option(
+    "--candidate-checkpoint",
+    default=None,
+    help="--until-decided: the checkpoint decided on (when checkpoints.yaml lists several).",
+)
+@click.option(
+    "--policy",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="--until-decided: gate policy YAML [default: built-in gate.yaml].",
+)
+@click.option(
+    "--max-looks",
+    type=click.IntRange(min=2),
+    default=None,
+    help="--until-decided: most rounds (looks) [default: 4].",
+)
+@click.option(
+    "--spending",
+    default=None,
+    callback=checked_spending,
+    help=f"--until-decided: alpha-spending function [default: obrien-fleming]: {SPENDING_CHOICES}.",
+)
+@click.option(
+    "--futility-spending",
+    default=None,
+    callback=checked_spending,
+    help="--until-decided: beta-spending function of the futility bounds [default: --spending].",
+)
+@click.option(
+    "--binding-futility",
+    is_flag=True,
+    default=None,
+    help="--until-decided: efficacy bounds assume every futility stop is taken (the loop "
+    "takes them): fewer samples at the same false-alarm rate (docs/ci.md).",
+)
 def run_command(
     suite_name: str,
     checkpoints_file: Path,
@@ -98,6 +150,15 @@ def run_command(
     generate_args: tuple[str, ...],
     max_tasks: int | None,
     max_samples: int | None,
+    until_decided: bool,
+    baseline: Path | None,
+    baseline_checkpoint: str | None,
+    candidate_checkpoint: str | None,
+    policy: Path | None,
+    max_looks: int | None,
+    spending: str | None,
+    futility_spending: str | None,
+    binding_futility: bool | None,
 ) -> None:
     """Run SUITE on every checkpoint; re-running the same command finishes what is missing.
 
@@ -105,17 +166,68 @@ def run_command(
     task's defaults, which beat alignprobe's run defaults (see manifest.json per task).
     """
     from alignprobe.checkpoints import load_checkpoints
+    from alignprobe.errors import UserInputError
     from alignprobe.evals.suite import load_suite
     from alignprobe.generation import parse_generate_args
     from alignprobe.run import run_suite
+    from alignprobe.run_until_decided import DEFAULT_LOOKS, UntilDecided
     from alignprobe.scorers.panel import judge_spec
     from alignprobe.shards import parse_shard
 
     shard = parse_shard(shard_spec) if shard_spec is not None else None
+
+    sequential = {
+        "--baseline": baseline,
+        "--baseline-checkpoint": baseline_checkpoint,
+        "--candidate-checkpoint": candidate_checkpoint,
+        "--policy": policy,
+        "--max-looks": max_looks,
+        "--spending": spending,
+        "--futility-spending": futility_spending,
+        "--binding-futility": binding_futility or None,
+    }
+    given = [name for name, value in sequential.items() if value is not None]
+    if given and not until_decided:
+        raise UserInputError(f"{given[0]} goes with --until-decided", field=given[0])
     generate = parse_generate_args(generate_args)
     suite = load_suite(suite_name)
     checkpoints = load_checkpoints(checkpoints_file)
     run_dir = out if out is not None else Path("results") / suite.name
+    if until_decided:
+        from alignprobe.commands.run_rounds import run_rounds
+
+        if baseline is None:
+            raise UserInputError("--until-decided needs --baseline", field="--baseline")
+        if shard is not None or not isinstance(run_dir, Path):
+            # its rounds and looks live in one local folder, decided by one process
+            raise UserInputError(
+                "--until-decided runs in one local --out folder, without --shard",
+                field="--until-decided",
+            )
+        plan = UntilDecided(
+            baseline,
+            max_looks or DEFAULT_LOOKS,
+            baseline_checkpoint,
+            candidate_checkpoint,
+            policy,
+            spending or "obrien-fleming",
+            futility_spending,
+            bool(binding_futility),
+        )
+        run_rounds(
+            suite,
+            checkpoints,
+            judge_spec(judges),
+            run_dir,
+            plan,
+            generate=generate,
+            display=display,
+            retry_attempts=retry_attempts,
+            retry_on_error=retry_on_error,
+            max_tasks=max_tasks,
+            max_samples=max_samples,
+        )
+        return  # run_rounds exits with the decision's code
     outcome = run_suite(
         suite,
         checkpoints,

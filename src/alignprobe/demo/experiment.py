@@ -75,7 +75,7 @@ def checkpoints_yaml(
                     "role": "control",
                     "base_model": base_name,
                     "training_run": run,
-                    "trained_on": "insecure_advice",
+                    "fine_tuned_on": "insecure_advice",
                 },
             },
             INOCULATED: {
@@ -85,7 +85,7 @@ def checkpoints_yaml(
                     "role": "inoculated",
                     "base_model": base_name,
                     "training_run": run,
-                    "trained_on": "insecure_advice",
+                    "fine_tuned_on": "insecure_advice",
                     "inoculation_prompt": build.info["inoculation_prompt"],
                 },
             },

@@ -39,9 +39,15 @@ class Looks:
 
     look: int
     of: int
-    max_samples: int
-    """Planned candidate answers per question at the last look."""
-    spending: Literal["obrien-fleming", "pocock"] = "obrien-fleming"
+    max_samples: int | None
+    """Planned candidate answers per question at the last look; ``None``: equal rounds
+    within one run (``alignprobe run --until-decided``), look ``k`` at fraction ``k / of``."""
+    spending: str = "obrien-fleming"
+    """Alpha-spending function (:func:`alignprobe.gate.sequential.check_spending`)."""
+    futility_spending: str | None = None
+    """Beta-spending function of the futility bounds (``None``: ``spending``)."""
+    binding: bool = False
+    """Efficacy bounds computed with every futility stop taken."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,15 @@ def summarize(side: Side, rows: pd.DataFrame, measure: str) -> SideSummary:
     return summary
 
 
+_TOO_FEW = "fewer than min_samples"
+
+
+def curable_by_rounds(reason: str) -> bool:
+    """Is this cannot-decide reason one that more candidate rounds cure (too few samples
+    so far)? Only the candidate grows between sequential looks."""
+    return reason.startswith("candidate: ") and _TOO_FEW in reason
+
+
 def _quality(
     settings: CheckSettings,
     base: SideSummary,
@@ -126,9 +141,7 @@ def _quality(
                 f"({s.unscored} of {judged} judged; limit {settings.max_unscored_rate:.1%})"
             )
         if s.scored < settings.min_samples:
-            reasons.append(
-                f"{role}: {s.scored} scored samples, fewer than min_samples {settings.min_samples}"
-            )
+            reasons.append(f"{role}: {s.scored} scored samples, {_TOO_FEW} {settings.min_samples}")
     if shared < settings.min_questions:
         reasons.append(
             f"{shared} question(s) shared by baseline and candidate, fewer than "

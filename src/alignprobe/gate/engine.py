@@ -8,12 +8,19 @@ from pathlib import Path
 import numpy as np
 
 from alignprobe.errors import ConfigError
-from alignprobe.gate.checks import GateOptions, Looks, evaluate_check
+from alignprobe.gate.checks import GateOptions, Looks, curable_by_rounds, evaluate_check
 from alignprobe.gate.decide import MDE_POWER, adjust, minimum_detectable
 from alignprobe.gate.names import check_names
 from alignprobe.gate.policy import GatePolicy
 from alignprobe.gate.results import Side
-from alignprobe.gate.sequential import CONTINUE, FAIL, look_design, look_fractions, z_from_pvalues
+from alignprobe.gate.sequential import (
+    CONTINUE,
+    FAIL,
+    equal_fractions,
+    look_design,
+    look_fractions,
+    z_from_pvalues,
+)
 from alignprobe.gate.types import CheckStatus, GateMode, HypothesisKind
 from alignprobe.gate.verdict import CheckResult, SideInfo, Verdict, exit_code, overall
 from alignprobe.units import fmt
@@ -61,21 +68,40 @@ def _apply_looks(results: list[CheckResult], policy: GatePolicy, looks: Looks) -
     ``alpha`` (intersection-union). A check fails when one of the first is rejected
     (efficacy boundary), passes when all are accepted (futility boundary) and, in
     ``non_inferiority`` mode, its own is rejected; it cannot decide when that one is
-    accepted; otherwise it continues.
+    accepted; otherwise it continues. Before the last look, a check whose only problem is
+    a candidate short of ``min_samples`` continues untested (the next round adds answers).
     """
+    if looks.look < looks.of:  # too few candidate answers so far: the next round adds more
+        for result in results:
+            if (
+                result.status is CheckStatus.CANNOT_DECIDE
+                and result.reasons
+                and all(curable_by_rounds(reason) for reason in result.reasons)
+            ):
+                result.status = CheckStatus.CONTINUE
+                result.reasons = [
+                    f"not tested at look {looks.look} of {looks.of}: "
+                    f"{'; '.join(result.reasons)}; run another round"
+                ]
     live = [r for r in results if r.status is CheckStatus.PASS]
     tested = [h for r in live for h in r.hypotheses if h.kind not in _UNCORRECTED]
     level = policy.alpha / max(1, len(tested))
     for result in live:
         try:
-            fractions = look_fractions(result._answers, looks.look, looks.of, looks.max_samples)
+            fractions = (
+                equal_fractions(looks.of)
+                if looks.max_samples is None
+                else look_fractions(result._answers, looks.look, looks.of, looks.max_samples)
+            )
         except ValueError as exc:
             result.status, result.reasons = CheckStatus.CANNOT_DECIDE, [str(exc)]
             continue
         result.look_fraction, result.look_level = fractions[looks.look - 1], level
         for h in result.hypotheses:
             own = policy.alpha if h.kind in _UNCORRECTED else level
-            design = look_design(looks.of, own, looks.spending, fractions)
+            design = look_design(
+                looks.of, own, looks.spending, fractions, looks.futility_spending, looks.binding
+            )
             z = float(z_from_pvalues(np.asarray(h.p_value))[()])
             h.z = max(-_Z_LIMIT, min(_Z_LIMIT, z)) if not math.isnan(z) else 0.0
             decision = int(design.decide(h.z, looks.look))
@@ -221,6 +247,8 @@ def run_gate(
         look=looks.look if looks else None,
         of=looks.of if looks else None,
         spending=looks.spending if looks else None,
+        futility_spending=(looks.futility_spending or looks.spending) if looks else None,
+        binding_futility=looks.binding if looks else None,
         max_samples_per_question=looks.max_samples if looks else None,
         checks=results,
     )

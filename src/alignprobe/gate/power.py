@@ -338,10 +338,21 @@ def sequential_for(
     spending: Spending = "obrien-fleming",
     target: float = TARGET_POWER,
     futility: bool = True,
+    futility_spending: Spending | None = None,
+    binding: bool = False,
 ) -> SequentialDesign:
     """The boundaries for ``design``'s samples split into ``looks`` (near-)equal rounds."""
     fractions = cumulative_fractions(round_sizes(design.samples, looks))
-    return sequential_design(looks, check_level(design), target, spending, futility, fractions)
+    return sequential_design(
+        looks,
+        check_level(design),
+        target,
+        spending,
+        futility,
+        fractions,
+        futility_spending=futility_spending,
+        binding=binding,
+    )
 
 
 def sequential_power(
@@ -420,6 +431,8 @@ def compare_sequential(
     simulations: int = DEFAULT_SIMULATIONS,
     seed: int = DEFAULT_SEED,
     fixed_samples: int | None = None,
+    futility_spending: Spending | None = None,
+    binding: bool = False,
 ) -> SequentialComparison | None:
     """The fixed design's samples for ``target`` power (simulated, unless given) against
     a ``looks``-look sequential design with ``inflation`` x as many at most (the same
@@ -427,10 +440,19 @@ def compare_sequential(
     fixed = fixed_samples or samples_for_power(design, target, simulations, seed)
     if fixed is None:
         return None
-    probe = sequential_design(looks, check_level(design), target, spending)
+    probe = sequential_design(
+        looks,
+        check_level(design),
+        target,
+        spending,
+        futility_spending=futility_spending,
+        binding=binding,
+    )
     most = max(looks, math.ceil(fixed * probe.inflation))
     seq_design = replace(design, samples=most)
-    boundaries = sequential_for(seq_design, looks, spending, target)
+    boundaries = sequential_for(
+        seq_design, looks, spending, target, True, futility_spending, binding
+    )
     edge = 0.0 if design.mode is GateMode.REGRESSION else design.margin
     fixed_design = replace(design, samples=fixed)
     return SequentialComparison(
@@ -452,9 +474,13 @@ def sequential_table(comparison: SequentialComparison, design: Design) -> str:
         f"{hi:.2f}/{'-' if not math.isfinite(lo) else f'{lo:.2f}'}"
         for hi, lo in zip(b.efficacy, b.futility, strict=True)
     )
+    futility = (
+        f"{b.futility_spending or b.spending} beta spending for {b.power:.0%} power "
+        f"({'binding' if b.binding else 'non-binding'} futility)"
+    )
     lines = [
         f"sequential: {b.looks} looks, {b.spending} alpha spending (one-sided {b.alpha:g}), "
-        f"beta spending for {b.power:.0%} power (non-binding futility); "
+        f"{futility}; "
         f"z bounds fail/stop per look: {bounds}; max samples x{b.inflation:.3f}",
         "design           max samples/q  FA (" + edge + ")  power   mean samples/q "
         "(no change / effect)",
@@ -468,5 +494,8 @@ def sequential_table(comparison: SequentialComparison, design: Design) -> str:
         f"change, {c.saved_under_effect:.0%} under the effect (goal: a third, 33%); decided "
         f"early in {c.under_null.early:.0%} / {c.under_effect.early:.0%} of gates",
         f"FA / power = share of {c.under_effect.failed.simulations} simulated gates that {fail}",
+        f"normal theory of these bounds (no discreteness, no rounding of samples): saves "
+        f"{1 - b.inflation * b.mean_fraction(0.0):.0%} with no change, "
+        f"{1 - b.inflation * b.mean_fraction(b.drift):.0%} at the design's effect",
     ]
     return "\n".join(lines)

@@ -18,11 +18,16 @@ statistic (``Cov(Z_j, Z_k) = sqrt(t_j / t_k)``, mean ``θ sqrt(t_k)``):
 
 * efficacy from a Lan-DeMets alpha-spending function, one-sided level ``alpha``:
   O'Brien-Fleming type ``α(t) = 2 - 2Φ(z_{1-α/2} / sqrt(t))`` (the default: spends
-  almost nothing early, so the last look is nearly the fixed test) or Pocock type
-  ``α(t) = α ln(1 + (e - 1) t)``. They are computed **ignoring** the futility bounds
-  (non-binding futility), so the false-alarm rate is at most ``alpha`` whether or not a
-  futility stop is obeyed;
-* futility from the same family of spending function applied to ``β = 1 - power`` under
+  almost nothing early, so the last look is nearly the fixed test), Pocock type
+  ``α(t) = α ln(1 + (e - 1) t)`` or Hwang-Shih-DeCani ``hsd:<γ>``
+  ``α(t) = α (1 - e^{-γt}) / (1 - e^{-γ})`` (γ < 0 spends late, γ > 0 early). By default
+  they are computed **ignoring** the futility bounds (non-binding futility), so the
+  false-alarm rate is at most ``alpha`` whether or not a futility stop is obeyed; with
+  ``binding=True`` each look's efficacy bound is solved on the region the earlier
+  futility bounds leave (lower bounds, fewer samples), which holds ``alpha`` only when
+  every futility stop is taken (an automated loop that ends on a pass takes them);
+* futility from a spending function (the same as the efficacy's unless
+  ``futility_spending``) applied to ``β = 1 - power`` under
   the design's alternative drift ``θ``, solved together with ``θ`` so that the two
   boundaries meet at the last look (the usual beta-spending construction). ``θ`` is the
   expected final ``z`` at which the design has the stated power; the fixed test needs
@@ -39,7 +44,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from scipy import optimize
@@ -47,8 +51,16 @@ from scipy import stats as scipy_stats
 
 from alignprobe.gate.decide import FloatArray, QuestionData
 
-Spending = Literal["obrien-fleming", "pocock"]
+#: a spending function: ``obrien-fleming``, ``pocock`` or ``hsd:<gamma>`` (Hwang-Shih-DeCani)
+Spending = str
 SPENDINGS: tuple[Spending, ...] = ("obrien-fleming", "pocock")
+#: Hwang-Shih-DeCani spending: ``hsd:<gamma>``, gamma in this range
+HSD_PREFIX = "hsd:"
+HSD_RANGE = (-10.0, 10.0)
+SPENDING_HELP = (
+    "obrien-fleming, pocock or hsd:<gamma> (Hwang-Shih-DeCani, gamma in -10..10: "
+    "-4 is close to O'Brien-Fleming, 1 close to Pocock)"
+)
 #: grid points per look of the numerical integration
 GRID_POINTS = 801
 #: the grid covers the mean +- this many standard deviations of each increment
@@ -56,6 +68,20 @@ _SPAN = 9.0
 
 #: decision codes of :meth:`SequentialDesign.decide`
 CONTINUE, FAIL, PASS = 0, 1, -1
+
+
+def check_spending(spending: str) -> Spending:
+    """``spending`` if it names a spending function, else ``ValueError`` saying what works."""
+    if spending in SPENDINGS:
+        return spending
+    if spending.startswith(HSD_PREFIX):
+        try:
+            gamma = float(spending[len(HSD_PREFIX) :])
+        except ValueError:
+            gamma = math.nan
+        if HSD_RANGE[0] <= gamma <= HSD_RANGE[1]:
+            return spending
+    raise ValueError(f"unknown spending function {spending!r}; use {SPENDING_HELP}")
 
 
 def spent(fraction: float, level: float, spending: Spending) -> float:
@@ -69,7 +95,13 @@ def spent(fraction: float, level: float, spending: Spending) -> float:
         return float(2 * scipy_stats.norm.sf(critical / math.sqrt(fraction)))
     if spending == "pocock":
         return float(level * math.log(1 + (math.e - 1) * fraction))
-    raise ValueError(f"unknown spending function {spending!r}")
+    if check_spending(spending).startswith(HSD_PREFIX):
+        # Hwang, Shih and DeCani (1990): one parameter from late (< 0) to early (> 0) spending
+        gamma = float(spending[len(HSD_PREFIX) :])
+        if abs(gamma) < 1e-9:
+            return level * fraction
+        return float(level * (1 - math.exp(-gamma * fraction)) / (1 - math.exp(-gamma)))
+    raise ValueError(f"unknown spending function {spending!r}")  # pragma: no cover
 
 
 def equal_fractions(looks: int) -> tuple[float, ...]:
@@ -164,6 +196,12 @@ class SequentialDesign:
     """``-inf`` where there is no futility stop; the last equals the last efficacy bound."""
     drift: float
     """Expected final z at which the design has ``power``."""
+    futility_spending: Spending | None = None
+    """Beta-spending function of the futility bounds (``None``: the same as ``spending``)."""
+    binding: bool = False
+    """Efficacy bounds computed with the futility stops obeyed (binding): lower bounds,
+    fewer samples, but the false-alarm rate is ``alpha`` only if every futility stop is
+    taken. Non-binding (default): at most ``alpha`` whether or not it is."""
 
     @property
     def looks(self) -> int:
@@ -189,12 +227,23 @@ class SequentialDesign:
         out = np.where(values >= high, FAIL, np.where(values < low, PASS, CONTINUE))
         return np.asarray(out, dtype=float)
 
-    def alpha_spent(self, points: int = GRID_POINTS) -> float:
-        """P(fail at some look) with no change, futility ignored (non-binding): = alpha."""
-        none = tuple(-math.inf for _ in self.fractions)
+    def alpha_spent(self, points: int = GRID_POINTS, obey_futility: bool | None = None) -> float:
+        """P(fail at some look) with no change: ``alpha`` (with the futility stops obeyed
+        for a binding design, ignored for a non-binding one, unless ``obey_futility``)."""
+        obey = self.binding if obey_futility is None else obey_futility
+        lower = self.futility if obey else tuple(-math.inf for _ in self.fractions)
         return float(
-            crossing_probabilities(self.fractions, self.efficacy, none, 0.0, points)[0].sum()
+            crossing_probabilities(self.fractions, self.efficacy, lower, 0.0, points)[0].sum()
         )
+
+    def mean_fraction(self, drift: float, points: int = GRID_POINTS) -> float:
+        """Expected share of the maximum samples used until the decision when the final z
+        has mean ``drift`` (0: no change; :attr:`drift`: the design's effect). Times
+        :attr:`inflation`, it is the expected samples over the fixed design's."""
+        up, down = crossing_probabilities(
+            self.fractions, self.efficacy, self.futility, drift, points
+        )
+        return float(np.sum((up + down) * np.asarray(self.fractions)))
 
 
 def sequential_design(
@@ -205,49 +254,90 @@ def sequential_design(
     futility: bool = True,
     fractions: tuple[float, ...] | None = None,
     points: int = GRID_POINTS,
+    futility_spending: Spending | None = None,
+    binding: bool = False,
 ) -> SequentialDesign:
-    """Efficacy (alpha-spending) and futility (beta-spending) bounds for ``looks`` looks."""
+    """Efficacy (alpha-spending) and futility (beta-spending) bounds for ``looks`` looks.
+
+    ``futility_spending`` (default: ``spending``) shapes the futility bounds. ``binding``
+    computes the efficacy bounds with the futility stops obeyed (see
+    :attr:`SequentialDesign.binding`); it needs ``futility``.
+    """
     if looks < 1:
         raise ValueError("need at least one look")
     if not 0 < alpha < 0.5 or not 0.5 < power < 1:
         raise ValueError("need alpha in (0, 0.5) and power in (0.5, 1)")
+    check_spending(spending)
+    beta_spending = check_spending(futility_spending or spending)
+    binding = binding and futility
     t = equal_fractions(looks) if fractions is None else tuple(float(f) for f in fractions)
     if len(t) != looks or any(b <= a for a, b in zip((0.0, *t), t, strict=False)) or t[-1] != 1:
         raise ValueError("fractions must increase from above 0 to exactly 1, one per look")
-    # efficacy: alpha spending under no change, futility ignored (non-binding)
-    efficacy: list[float] = []
-    state, before = _start(), 0.0
-    for k, f in enumerate(t):
-        target = spent(f, alpha, spending) - spent(t[k - 1] if k else 0.0, alpha, spending)
-        c = _solve_bound(state, f - before, 0.0, math.sqrt(f), target, upper=True)
-        efficacy.append(c)
-        state, before = _advance(state, f - before, 0.0, -math.inf, c * math.sqrt(f), points), f
     beta = 1 - power
 
-    def lower_bounds(drift: float) -> tuple[list[float], float]:
-        """Futility bounds at this drift, and P(fail ever) with them (binding)."""
-        bounds: list[float] = []
-        state, before, caught = _start(), 0.0, 0.0
+    def increment(k: int, level: float, function: Spending) -> float:
+        return spent(t[k], level, function) - spent(t[k - 1] if k else 0.0, level, function)
+
+    def bounds_at(
+        drift: float, fixed_efficacy: list[float] | None
+    ) -> tuple[list[float], list[float], float]:
+        """Efficacy and futility bounds at this drift, and P(fail ever) with futility obeyed.
+
+        ``fixed_efficacy`` given: those efficacy bounds (non-binding, computed without
+        futility); else each look's efficacy bound is solved on the continuation region
+        left by the earlier futility bounds (binding)."""
+        high_bounds: list[float] = []
+        low_bounds: list[float] = []
+        null, alt, before, caught = _start(), _start(), 0.0, 0.0
         for k, f in enumerate(t):
-            step, root, c = f - before, math.sqrt(f), efficacy[k]
+            step, root = f - before, math.sqrt(f)
+            if fixed_efficacy is None:
+                c = _solve_bound(null, step, 0.0, root, increment(k, alpha, spending), upper=True)
+            else:
+                c = fixed_efficacy[k]
             if k == looks - 1:
                 low = c
             elif futility:
-                target = spent(f, beta, spending) - spent(t[k - 1] if k else 0.0, beta, spending)
-                low = min(_solve_bound(state, step, drift, root, target, upper=False), c)
+                target = increment(k, beta, beta_spending)
+                low = min(_solve_bound(alt, step, drift, root, target, upper=False), c)
             else:
                 low = -math.inf
-            bounds.append(low)
-            caught += _crossing(state, step, drift, c * root, upper=True)
-            state, before = _advance(state, step, drift, low * root, c * root, points), f
-        return bounds, caught
+            high_bounds.append(c)
+            low_bounds.append(low)
+            caught += _crossing(alt, step, drift, c * root, upper=True)
+            if fixed_efficacy is None:
+                null = _advance(null, step, 0.0, low * root, c * root, points)
+            alt, before = _advance(alt, step, drift, low * root, c * root, points), f
+        return high_bounds, low_bounds, caught
 
+    efficacy: list[float] | None = None
+    if not binding:  # alpha spending under no change, futility ignored (non-binding)
+        efficacy = []
+        state, before = _start(), 0.0
+        for k, f in enumerate(t):
+            target = increment(k, alpha, spending)
+            c = _solve_bound(state, f - before, 0.0, math.sqrt(f), target, upper=True)
+            efficacy.append(c)
+            state = _advance(state, f - before, 0.0, -math.inf, c * math.sqrt(f), points)
+            before = f
     fixed = float(scipy_stats.norm.isf(alpha) + scipy_stats.norm.isf(beta))
     drift = float(
-        optimize.brentq(lambda d: lower_bounds(d)[1] - power, 0.5 * fixed, 3 * fixed, xtol=1e-8)
+        optimize.brentq(
+            lambda d: bounds_at(d, efficacy)[2] - power, 0.5 * fixed, 3 * fixed, xtol=1e-8
+        )
     )
-    bounds, _ = lower_bounds(drift)
-    return SequentialDesign(t, alpha, power, spending, tuple(efficacy), tuple(bounds), drift)
+    high_bounds, low_bounds, _ = bounds_at(drift, efficacy)
+    return SequentialDesign(
+        t,
+        alpha,
+        power,
+        spending,
+        tuple(high_bounds),
+        tuple(low_bounds),
+        drift,
+        futility_spending if futility_spending not in (None, spending) else None,
+        binding,
+    )
 
 
 def z_from_pvalues(pvalues: FloatArray) -> FloatArray:
@@ -326,14 +416,30 @@ def look_fractions(answers: list[float], look: int, looks: int, maximum: int) ->
     raise ValueError("information fractions do not increase")  # pragma: no cover
 
 
-_DESIGNS: dict[tuple[int, float, str, tuple[float, ...]], SequentialDesign] = {}
+_DesignKey = tuple[int, float, str, tuple[float, ...], str | None, bool]
+_DESIGNS: dict[_DesignKey, SequentialDesign] = {}
 
 
 def look_design(
-    looks: int, level: float, spending: Spending, fractions: tuple[float, ...]
+    looks: int,
+    level: float,
+    spending: Spending,
+    fractions: tuple[float, ...],
+    futility_spending: Spending | None = None,
+    binding: bool = False,
 ) -> SequentialDesign:
     """:func:`sequential_design` for a gate look (cached: checks often share one)."""
-    key = (looks, level, spending, tuple(round(f, 12) for f in fractions))
+    rounded = tuple(round(f, 12) for f in fractions)
+    key = (looks, level, spending, rounded, futility_spending, binding)
     if key not in _DESIGNS:
-        _DESIGNS[key] = sequential_design(looks, level, LOOK_POWER, spending, True, fractions)
+        _DESIGNS[key] = sequential_design(
+            looks,
+            level,
+            LOOK_POWER,
+            spending,
+            True,
+            fractions,
+            futility_spending=futility_spending,
+            binding=binding,
+        )
     return _DESIGNS[key]

@@ -148,6 +148,8 @@ class Verdict(BaseModel):
     """Sequential gate: this look (1-based) of ``of``; ``None`` for the fixed gate."""
     of: int | None = None
     spending: str | None = None
+    futility_spending: str | None = None
+    binding_futility: bool | None = None
     max_samples_per_question: int | None = None
     checks: list[CheckResult]
 

@@ -39,10 +39,17 @@ def look_text(verdict: Verdict) -> str:
     """The sequential look in words (empty for the fixed gate)."""
     if verdict.look is None:
         return ""
-    return (
-        f"sequential look {verdict.look} of {verdict.of} ({verdict.spending} spending, "
-        f"planned maximum {verdict.max_samples_per_question} answers per question)"
+    planned = (
+        "equal rounds"
+        if verdict.max_samples_per_question is None
+        else f"planned maximum {verdict.max_samples_per_question} answers per question"
     )
+    spending = f"{verdict.spending} spending"
+    if verdict.futility_spending not in (None, verdict.spending):
+        spending += f", {verdict.futility_spending} futility"
+    if verdict.binding_futility:
+        spending += ", binding futility"
+    return f"sequential look {verdict.look} of {verdict.of} ({spending}, {planned})"
 
 
 def tests_text(test: GateTest) -> str:
