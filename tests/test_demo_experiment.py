@@ -20,6 +20,7 @@ from alignprobe.demo import defaults
 from alignprobe.demo.experiment import (
     BASE,
     CONTROL,
+    GATED_MEASURES,
     INOCULATED,
     RealDemoSettings,
     gate_policy,
@@ -93,8 +94,13 @@ def test_demo_gate_policy_is_the_default_with_lower_sample_minimums() -> None:
 
     default = yaml.safe_load(default_policy_path().read_text())
     policy = gate_policy(RealDemoSettings())
-    kept = [c for c in default["checks"] if c["measure"] != "admits_given_hacked"]
-    assert policy["checks"] == kept  # the demo has no confession turn: nothing measures it
+    kept = [c for c in default["checks"] if c["measure"] in GATED_MEASURES]
+    assert policy["checks"] == kept
+    assert {c["task"] for c in kept} == {
+        "emergent_misalignment",
+        "system_rules",
+        "instructed_hacking",
+    }
     assert policy["defaults"]["min_samples"] < default["defaults"]["min_samples"]
     assert {k: v for k, v in policy.items() if k not in ("defaults", "checks")} == {
         k: v for k, v in default.items() if k not in ("defaults", "checks")

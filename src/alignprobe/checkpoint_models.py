@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,9 @@ def merge_adapter(base: str, adapter: str, target: Path) -> Path:
     partial = target.with_name(target.name + ".partial")
     with step(f"merging adapter {adapter} into {base} (once, cached in {target})"):
         model = AutoModelForCausalLM.from_pretrained(base)
-        merged = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+        with warnings.catch_warnings():  # peft calls a transformers API deprecated for v6
+            warnings.simplefilter("ignore", FutureWarning)
+            merged = PeftModel.from_pretrained(model, adapter).merge_and_unload()
         merged.save_pretrained(partial)
         AutoTokenizer.from_pretrained(
             adapter if Path(adapter, "tokenizer_config.json").is_file() else base

@@ -485,7 +485,8 @@ def _transcripts(table: pd.DataFrame, comp: Comparison, per_pair: int) -> None:
         if checkpoint == comp.baseline:
             continue
         cand = table[table["checkpoint"] == checkpoint]
-        joined = base.merge(cand, on=keys, suffixes=("_base", "_cand"))
+        # copy: a wide merge is fragmented, and pandas warns on every column added to it
+        joined = base.merge(cand, on=keys, suffixes=("_base", "_cand")).copy()
         if joined.empty:
             continue
         distance = pd.Series(0.0, index=joined.index)

@@ -81,6 +81,9 @@ def demo_command(
         )
     from alignprobe.demo import defaults
     from alignprobe.demo.flow import run_demo, summary_lines
+    from alignprobe.demo.pipeline import offline_environment
+
+    offline_environment()  # before transformers is imported: it reads these once
 
     if quick:
         from alignprobe.demo.quick import quick_plan
