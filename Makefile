@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 
 STAMP := $(VENV)/.alignprobe-installed
 
-.PHONY: system install setup demo smoke test lint typecheck pytest bench bench-local clean
+.PHONY: system install setup demo demo-quick smoke test lint typecheck pytest bench bench-local clean
 
 system:  ## system packages: bubblewrap (code sandbox) and chromium (report rendering test)
 	@if command -v bwrap >/dev/null && command -v chromium >/dev/null; then echo "system packages present"; \
@@ -28,8 +28,11 @@ install:  ## (re)install the virtual environment: alignprobe, the demo extras (C
 
 setup: system $(STAMP)  ## whatever set-up is missing; demo and test run it first
 
-demo: setup  ## the main job: whole pipeline offline on three tiny local checkpoints
+demo: setup  ## the main job: a LoRA inoculation experiment on SmolLM2, offline, end to end
 	$(BIN)/alignprobe demo --out results/demo
+
+demo-quick: setup  ## the same pipeline on three tiny checkpoints (about two minutes)
+	$(BIN)/alignprobe demo --quick --out results/demo-quick
 
 smoke: setup  ## run -> compare on two scripted checkpoints, offline (about a minute)
 	$(BIN)/alignprobe run --suite smoke --checkpoints docs/examples/checkpoints.scripted.yaml \
