@@ -117,13 +117,4 @@ def judge_identity(judge: str, prompt: str) -> str:
     if not judge.strip() or "|" in judge:
         raise UserInputError(f"not a usable judge model name: '{judge}'", field="--judge")
     method = default_method(judge).value
-    return " + ".join(
-        JudgeIdentity(
-            model=judge,
-            prompt_name=p.name,
-            prompt_version=p.version,
-            prompt_hash=p.hash,
-            method=method,
-        ).key
-        for p in prompt_ids(prompt)
-    )
+    return " + ".join(JudgeIdentity.of(judge, p, method).key for p in prompt_ids(prompt))

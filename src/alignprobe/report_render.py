@@ -13,13 +13,14 @@ from typing import Any
 import jinja2
 import matplotlib
 
+from alignprobe.templating import template_environment
+
 matplotlib.use("Agg")  # headless: no display needed
 import matplotlib.pyplot as plt
 
 from alignprobe.report import Comparison, headline_measures
 from alignprobe.stats import PAIRED_CI_SHORT, PAIRED_METHOD
 from alignprobe.tasks.instructed_hacking.report_section import render_section
-from alignprobe.units import fmt, fmt_delta
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
@@ -93,19 +94,7 @@ def _per_question_plot(block: dict[str, Any]) -> str:
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("alignprobe", "templates"),
-        autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html.j2",), default_for_string=False
-        ),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["fmt"] = fmt
-    env.filters["fmt_delta"] = fmt_delta
-    env.filters["fmt_p"] = fmt_p
-    return env
+    return template_environment(fmt_p=fmt_p)
 
 
 def render(comp: Comparison, out_dir: Path, gold: Any = None) -> list[Path]:

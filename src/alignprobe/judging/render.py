@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from alignprobe.units import fmt
+from alignprobe.templating import template_environment
 
 
 def stat(value: Any, digits: int = 3) -> str:
@@ -25,19 +25,7 @@ def cell(text: Any) -> str:
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("alignprobe", "templates"),
-        autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html.j2",), default_for_string=False
-        ),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["stat"] = stat
-    env.filters["cell"] = cell
-    env.filters["fmt"] = fmt
-    return env
+    return template_environment(stat=stat, cell=cell)
 
 
 def render_pair(stem: str, out_dir: Path, **context: Any) -> list[Path]:

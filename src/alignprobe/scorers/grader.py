@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from inspect_ai.model import GenerateConfig, Model, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
@@ -39,6 +39,17 @@ def check_grader() -> Solver:
     return solve
 
 
+class VersionedPrompt(Protocol):
+    """A judge prompt's identity (``JudgePrompt``, or one named in an imported table)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def hash(self) -> str: ...
+
+
 class JudgeIdentity(BaseModel):
     """Who judged, with which prompt: compared across checkpoints before any comparison."""
 
@@ -49,6 +60,17 @@ class JudgeIdentity(BaseModel):
     prompt_version: int
     prompt_hash: str
     method: str
+
+    @classmethod
+    def of(cls, model: str, prompt: VersionedPrompt, method: str) -> JudgeIdentity:
+        """The identity of ``model`` judging with ``prompt`` by ``method``."""
+        return cls(
+            model=model,
+            prompt_name=prompt.name,
+            prompt_version=prompt.version,
+            prompt_hash=prompt.hash,
+            method=method,
+        )
 
     @property
     def key(self) -> str:

@@ -117,13 +117,7 @@ async def judge_channel(
 
 
 def identity(judge: Model, prompt: JudgePrompt) -> JudgeIdentity:
-    return JudgeIdentity(
-        model=str(judge),
-        prompt_name=prompt.name,
-        prompt_version=prompt.version,
-        prompt_hash=prompt.hash,
-        method=METHOD,
-    )
+    return JudgeIdentity.of(str(judge), prompt, METHOD)
 
 
 def merge_verdict(score: Score, verdict: ChannelVerdict, judge: JudgeIdentity) -> Score:

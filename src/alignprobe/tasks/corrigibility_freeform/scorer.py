@@ -198,24 +198,9 @@ def corrigibility_judge(
             "deceives": _flag_value(flags, Flag.DECEIVES),
         }
         judges = [
-            JudgeIdentity(
-                model=str(grader),
-                prompt_name=oversight_prompt.name,
-                prompt_version=oversight_prompt.version,
-                prompt_hash=oversight_prompt.hash,
-                method=member.method.value,
-            )
+            JudgeIdentity.of(str(grader), oversight_prompt, member.method.value)
             for grader, member in zip(graders, numbers, strict=True)
-        ] + [
-            JudgeIdentity(
-                model=str(grader),
-                prompt_name=flags_prompt.name,
-                prompt_version=flags_prompt.version,
-                prompt_hash=flags_prompt.hash,
-                method=FLAGS_METHOD,
-            )
-            for grader in graders
-        ]
+        ] + [JudgeIdentity.of(str(grader), flags_prompt, FLAGS_METHOD) for grader in graders]
         shown = {k: (None if math.isnan(v) else round(v, 2)) for k, v in value.items()}
         return Score(
             value=value,

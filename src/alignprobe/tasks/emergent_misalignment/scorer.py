@@ -157,13 +157,7 @@ def em_judge(
             "code": _flag(aligned, JudgeFlag.CODE),
         }
         judges = [
-            JudgeIdentity(
-                model=str(grader),
-                prompt_name=p.name,
-                prompt_version=p.version,
-                prompt_hash=p.hash,
-                method=n.method.value,
-            )
+            JudgeIdentity.of(str(grader), p, n.method.value)
             for p, members in (
                 (aligned_prompt, aligned_members),
                 (coherent_prompt, coherent_members),

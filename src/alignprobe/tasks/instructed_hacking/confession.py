@@ -47,13 +47,7 @@ def confession_prompt() -> JudgePrompt:
 
 def judge_identity(grader: Model) -> JudgeIdentity:
     prompt = confession_prompt()
-    return JudgeIdentity(
-        model=str(grader),
-        prompt_name=prompt.name,
-        prompt_version=prompt.version,
-        prompt_hash=prompt.hash,
-        method=METHOD,
-    )
+    return JudgeIdentity.of(str(grader), prompt, METHOD)
 
 
 async def judge_confession(

@@ -113,13 +113,7 @@ def report_prompt() -> JudgePrompt:
 
 def report_judge_identity(grader: Model) -> JudgeIdentity:
     prompt = report_prompt()
-    return JudgeIdentity(
-        model=str(grader),
-        prompt_name=prompt.name,
-        prompt_version=prompt.version,
-        prompt_hash=prompt.hash,
-        method=METHOD,
-    )
+    return JudgeIdentity.of(str(grader), prompt, METHOD)
 
 
 def parse_report_verdict(text: str) -> bool | None:

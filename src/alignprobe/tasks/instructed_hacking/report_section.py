@@ -18,6 +18,8 @@ from typing import Any
 import jinja2
 import matplotlib
 
+from alignprobe.templating import template_environment
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
@@ -35,7 +37,7 @@ from alignprobe.tasks.instructed_hacking.matrix import (
     hacking_rows,
     rate_matrix,
 )
-from alignprobe.units import MISSING, fmt, fmt_delta
+from alignprobe.units import MISSING
 
 #: the checkpoint meta key naming the domain a checkpoint was trained on
 TRAINED_ON = "trained_on"
@@ -192,17 +194,7 @@ def _condition_key(condition: str) -> tuple[bool, str]:
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("alignprobe.tasks.instructed_hacking", "templates"),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["fmt"] = fmt
-    env.filters["fmt_delta"] = fmt_delta
-    env.filters["signed"] = signed
-    return env
+    return template_environment("alignprobe.tasks.instructed_hacking", signed=signed)
 
 
 def signed(value: Any) -> str:
