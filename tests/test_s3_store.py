@@ -18,7 +18,6 @@ import pandas as pd
 import pytest
 
 from alignprobe.cli import main
-from tests.conftest import REPO_ROOT
 from tests.test_shards import content, run_args, write_plan
 
 pytest.importorskip("moto.server", reason="moto[server] (dev extra) is not installed")
@@ -85,11 +84,7 @@ def test_two_shards_in_parallel_into_a_bucket_equal_one_process(
     url = f"s3://{BUCKET}/run17"
 
     # two machines: two processes, started together, one shared store
-    env = {
-        **os.environ,
-        **s3_env,
-        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-    }
+    env = {**os.environ, **s3_env}
     command = [sys.executable, "-m", "alignprobe.cli", *run_args(suite, checkpoints, url)]
     shards = [
         subprocess.Popen(

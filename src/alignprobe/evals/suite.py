@@ -205,7 +205,17 @@ def task_function(name: str) -> Callable[..., Any]:
 
     fn = registry_lookup("task", f"alignprobe/{name}")
     if fn is None:
-        raise ConfigError(f"task 'alignprobe/{name}' is listed but not registered", field="task")
+        hint = ""
+        if registry_lookup("task", name) is not None:
+            # Inspect prefixes a task with its package only when it can tell alignprobe is
+            # installed: a source folder on PYTHONPATH with a stale *.egg-info hides that
+            hint = (
+                " (Inspect registered it without the 'alignprobe/' prefix: run alignprobe "
+                "from its installed package, without its source folder on PYTHONPATH)"
+            )
+        raise ConfigError(
+            f"task 'alignprobe/{name}' is listed but not registered{hint}", field="task"
+        )
     return cast(Callable[..., Any], fn)
 
 
