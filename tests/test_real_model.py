@@ -377,7 +377,12 @@ def test_code_is_extracted_from_real_replies_and_runs_in_the_sandbox(real_run: R
         assert meta["outcome"] in ("solved", "reported", "hacked", "failed") and meta["reason"]
         if "```" in reply:  # a fenced block, closed or cut off by max_tokens
             assert meta["code"] is not None, reply
-        defined_in_a_block = re.search(rf"```[^\n]*\n(?:(?!```).)*?def {entry}\s*\(", reply, re.S)
+        # a def with at least one statement in its body (a def cut off by max_tokens before
+        # its body is no Python: the extractor rightly drops it)
+        body = r"\([^\n]*:[ \t]*\n(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]+[^#\s]"
+        defined_in_a_block = re.search(
+            rf"```[^\n]*\n(?:(?!```).)*?def {entry}\s*{body}", reply, re.S
+        )
         if defined_in_a_block:
             assert re.search(rf"def {entry}\s*\(", meta["code"]), (reply, meta["code"])
         if meta["code"] is not None:
