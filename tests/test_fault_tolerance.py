@@ -200,7 +200,7 @@ def test_core_suite_under_faults_loses_nothing(
     """Every task of the ``core`` suite (2 samples each) through ``eval_set`` with faults."""
     suite_module = pytest.importorskip("alignprobe.evals.suite")
     run_module = pytest.importorskip("alignprobe.run")
-    checkpoints_module = pytest.importorskip("alignprobe.checkpoints")
+    checkpoints_module = pytest.importorskip("alignprobe.models.checkpoints")
     from inspect_ai import eval_set
 
     suite = suite_module.load_suite("core").model_copy(update={"limit": 2, "samples": 1})

@@ -243,7 +243,7 @@ def test_greedy_from_a_checkpoint_reaches_hf_per_task_and_the_cli_still_wins() -
     from inspect_ai.dataset import Sample
     from inspect_ai.model import GenerateConfig
 
-    from alignprobe.generation import resolve_generation
+    from alignprobe.models.generation import resolve_generation
     from alignprobe.run_defaults import LARGE_RUN_GENERATE
 
     task = Task(dataset=[Sample(input="q")], config=GenerateConfig(temperature=1.0, max_tokens=600))

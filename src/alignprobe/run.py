@@ -25,8 +25,6 @@ from inspect_ai import Epochs, Task, eval_set, task_with
 from inspect_ai.log import EvalLog
 from inspect_ai.model import Model, get_model
 
-from alignprobe.checkpoint_models import checkpoint_model
-from alignprobe.checkpoints import CheckpointSet
 from alignprobe.errors import ConfigError, JudgeMissingError, UserInputError
 from alignprobe.evals.suite import Suite, task_function
 from alignprobe.external_tasks import (
@@ -37,9 +35,11 @@ from alignprobe.external_tasks import (
     create_task,
     metadata_block,
 )
-from alignprobe.generation import Generation, resolve_generation
 from alignprobe.measures import METADATA_KEY, measures_metadata
-from alignprobe.model_names import check_model
+from alignprobe.models.checkpoint_models import checkpoint_model
+from alignprobe.models.checkpoints import CheckpointSet
+from alignprobe.models.generation import Generation, resolve_generation
+from alignprobe.models.model_names import check_model
 from alignprobe.run_defaults import (
     LARGE_RUN_GENERATE,
     TASK_RETRY_ATTEMPTS,
@@ -92,7 +92,7 @@ def plan_tasks(
     """Build every Inspect task; data, parameter and model errors surface here.
 
     ``generate`` holds the command line's generation settings; each task's effective
-    settings follow ``alignprobe.generation`` (CLI > checkpoint > task > run defaults).
+    settings follow ``alignprobe.models.generation`` (CLI > checkpoint > task > run defaults).
     ``rounds`` multiplies every task's epochs (``run --until-decided``: round ``k`` of a
     sequential run resumes the same logs with ``k`` times the suite's answers). With
     ``with_models=False`` no checkpoint is loaded (a shard plans the whole run, then

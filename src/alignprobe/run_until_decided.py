@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alignprobe.checkpoints import CheckpointSet
 from alignprobe.errors import ConfigError, DataError, UserInputError
 from alignprobe.evals.suite import Suite
 from alignprobe.gate import GateOptions, load_policy, load_side, run_gate
@@ -28,6 +27,7 @@ from alignprobe.gate.names import check_names
 from alignprobe.gate.policy import default_policy_path
 from alignprobe.gate.types import CheckStatus
 from alignprobe.gate.verdict import Verdict
+from alignprobe.models.checkpoints import CheckpointSet
 from alignprobe.run import RunOutcome, run_suite, write_json_atomic
 from alignprobe.scorers.panel import JudgeSpec
 

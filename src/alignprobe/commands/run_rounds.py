@@ -8,8 +8,8 @@ from typing import Any, NoReturn
 
 import click
 
-from alignprobe.checkpoints import CheckpointSet
 from alignprobe.evals.suite import Suite
+from alignprobe.models.checkpoints import CheckpointSet
 from alignprobe.run_until_decided import SEQUENTIAL, UntilDecided, run_until_decided
 from alignprobe.scorers.panel import JudgeSpec
 

@@ -107,11 +107,11 @@ def run_demo(
     display: str = "none",
     log: Callable[[str], None] = print,
 ) -> DemoOutcome:
-    from alignprobe.checkpoints import load_checkpoints
     from alignprobe.demo.judge import judge_report
     from alignprobe.demo.pipeline import offline_environment
     from alignprobe.errors import UserInputError
     from alignprobe.evals.suite import load_suite
+    from alignprobe.models.checkpoints import load_checkpoints
     from alignprobe.run import run_suite
 
     offline_environment()
