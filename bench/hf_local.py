@@ -100,7 +100,7 @@ def through_alignprobe(folder: str, texts: list[str], max_tokens: int, batch_siz
     from alignprobe.models.checkpoint_models import checkpoint_model
     from alignprobe.models.checkpoints import ModelSpec
     from alignprobe.models.generation import for_provider
-    from alignprobe.run_defaults import large_run_eval_args
+    from alignprobe.run.defaults import large_run_eval_args
 
     spec = ModelSpec(f"hf/{folder}", {"device": "cpu"})
     model = checkpoint_model(spec)

@@ -32,7 +32,7 @@ sys.path.insert(0, str(BENCH_DIR))
 from stub import StubProcess, StubSpec  # noqa: E402
 from tables import run_table_benchmarks  # noqa: E402
 
-from alignprobe.run_defaults import large_run_eval_args  # noqa: E402
+from alignprobe.run.defaults import large_run_eval_args  # noqa: E402
 
 
 @dataclass

@@ -17,7 +17,7 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.log import EvalLog, read_eval_log
 
 from alignprobe.measures import TASK_METADATA_KEY
-from alignprobe.run_defaults import (
+from alignprobe.run.defaults import (
     large_run_eval_args,
     large_run_model_roles,
 )
@@ -199,7 +199,7 @@ def test_core_suite_under_faults_loses_nothing(
 ) -> None:
     """Every task of the ``core`` suite (2 samples each) through ``eval_set`` with faults."""
     suite_module = pytest.importorskip("alignprobe.evals.suite")
-    run_module = pytest.importorskip("alignprobe.run")
+    run_module = pytest.importorskip("alignprobe.run.suite_run")
     checkpoints_module = pytest.importorskip("alignprobe.models.checkpoints")
     from inspect_ai import eval_set
 

@@ -39,7 +39,7 @@ from alignprobe.models.checkpoints import load_checkpoints
 from alignprobe.models.continuation import hf_chat_template
 from alignprobe.outcomes import count_outcomes
 from alignprobe.providers.scripted import ScriptedReply, ScriptRequest, register_script
-from alignprobe.run import run_suite
+from alignprobe.run.suite_run import run_suite
 from alignprobe.scorers.prompts import load_judge_prompt
 from alignprobe.table import build_table
 from alignprobe.tasks.corrigibility_mcq.answers import letter_of_token

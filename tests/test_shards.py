@@ -10,8 +10,8 @@ import pytest
 
 from alignprobe.cli import main
 from alignprobe.errors import UserInputError
-from alignprobe.run_status import manifest_problems
-from alignprobe.shards import Shard, contiguous_shares, parse_shard
+from alignprobe.run.shards import Shard, contiguous_shares, parse_shard
+from alignprobe.run.status import manifest_problems
 from alignprobe.table import read_run
 
 JUDGE = "scripted/keyword_judge"

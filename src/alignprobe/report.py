@@ -3,7 +3,7 @@
 Inputs are run directories (table built on demand) or table files. Checkpoint roles
 (``control`` / ``inoculated``) come from each input's ``manifest.json`` or ``--role``.
 Results judged by different judges are refused unless explicitly allowed. An input whose
-run did not finish (its recorded :class:`~alignprobe.run_status.RunStatus`) is compared
+run did not finish (its recorded :class:`~alignprobe.run.status.RunStatus`) is compared
 anyway, under an ``INCOMPLETE RUN`` banner.
 """
 
@@ -22,7 +22,7 @@ from alignprobe.errors import UserInputError
 from alignprobe.judging.health import judge_health
 from alignprobe.measures import Direction, Measure, MeasureKind
 from alignprobe.outcomes import count_outcomes
-from alignprobe.run_status import RERUN_HINT, RunStatus, read_manifest
+from alignprobe.run.status import RERUN_HINT, RunStatus, read_manifest
 from alignprobe.table import Measures, load_run_table
 from alignprobe.tasks.instructed_hacking.report_section import build_section
 

@@ -4,7 +4,7 @@ Built on ``inspect_ai.analysis.samples_df`` with columns that read exactly what 
 contract names. Where a log directory holds several logs of the same eval-set task
 (an errored attempt and its retry), only the best one is read (success first, then the
 newest), so resumed runs never count a sample twice. How complete the run was (samples
-planned vs read, logs not finished) travels with the table (:mod:`alignprobe.run_status`).
+planned vs read, logs not finished) travels with the table (:mod:`alignprobe.run.status`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from alignprobe.measures import (
     measures_from_metadata,
 )
 from alignprobe.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
-from alignprobe.run_status import (
+from alignprobe.run.status import (
     LOGS,
     MANIFEST,
     SHARDS,
@@ -43,7 +43,7 @@ from alignprobe.run_status import (
     RunStatus,
     assess,
 )
-from alignprobe.run_status import SCHEMA_KEY as STATUS_SCHEMA_KEY
+from alignprobe.run.status import SCHEMA_KEY as STATUS_SCHEMA_KEY
 
 TABLE = "samples.parquet"
 TABLE_CSV = "samples.csv"

@@ -113,7 +113,7 @@ def compare_command(
     from alignprobe.report import compare, load_inputs
     from alignprobe.report_render import render
     from alignprobe.report_summary import summary_lines
-    from alignprobe.storage import mirror_dir, publish
+    from alignprobe.run.storage import mirror_dir, publish
 
     url = out if isinstance(out, str) else None
     out = mirror_dir(url) if url is not None else Path(out)  # rendered here, then uploaded

@@ -79,8 +79,8 @@ def import_command(
     """
     from alignprobe.importer import import_betley_csv
     from alignprobe.outcomes import count_outcomes
-    from alignprobe.run import write_json_atomic
-    from alignprobe.run_status import MANIFEST
+    from alignprobe.run.status import MANIFEST
+    from alignprobe.run.suite_run import write_json_atomic
     from alignprobe.table import write_table
 
     identity = _judge_id(judge, judge_prompt, judge_id)

@@ -10,7 +10,7 @@ import click
 
 from alignprobe.evals.suite import Suite
 from alignprobe.models.checkpoints import CheckpointSet
-from alignprobe.run_until_decided import SEQUENTIAL, UntilDecided, run_until_decided
+from alignprobe.run.until_decided import SEQUENTIAL, UntilDecided, run_until_decided
 from alignprobe.scorers.panel import JudgeSpec
 
 

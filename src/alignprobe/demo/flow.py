@@ -112,7 +112,7 @@ def run_demo(
     from alignprobe.errors import UserInputError
     from alignprobe.evals.suite import load_suite
     from alignprobe.models.checkpoints import load_checkpoints
-    from alignprobe.run import run_suite
+    from alignprobe.run.suite_run import run_suite
 
     offline_environment()
     seconds = dict(plan.seconds)

@@ -4,7 +4,7 @@ A side is given as a run directory (its table is built from the logs when missin
 stale), a table file (``.parquet`` / ``.csv`` with ``measures.json`` beside it) or an
 imported result directory; :func:`alignprobe.table.load_table` reads all three. The run
 manifest, when there is one, tells whether the run ended in error
-(:func:`alignprobe.run_status.manifest_problems`).
+(:func:`alignprobe.run.status.manifest_problems`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pandas as pd
 
 from alignprobe.errors import DataError, UserInputError
 from alignprobe.measures import Measure
-from alignprobe.run_status import manifest_problems
+from alignprobe.run.status import manifest_problems
 from alignprobe.table import load_run_table
 
 #: columns the gate cannot work without

@@ -10,7 +10,7 @@ import pandas as pd
 from alignprobe.judging.gold import load_gold
 from alignprobe.judging.gold_stats import GoldReport, gold_report
 from alignprobe.judging.render import render_pair
-from alignprobe.run import write_json_atomic
+from alignprobe.run.suite_run import write_json_atomic
 from alignprobe.table import Measures
 
 

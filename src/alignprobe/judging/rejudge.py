@@ -33,8 +33,8 @@ from inspect_ai.model import GenerateConfig, Model, ModelConfig, get_model
 from alignprobe.errors import ConfigError, DataError, UserInputError
 from alignprobe.evals.suite import task_function
 from alignprobe.measures import METADATA_KEY
-from alignprobe.run import check_judge, judge_roles, write_json_atomic
-from alignprobe.run_status import LOGS, MANIFEST, manifest_problems, read_manifest
+from alignprobe.run.status import LOGS, MANIFEST, manifest_problems, read_manifest
+from alignprobe.run.suite_run import check_judge, judge_roles, write_json_atomic
 from alignprobe.scorers.grader import GRADER_ROLE
 from alignprobe.scorers.panel import JudgeSpec, check_panel, judge_spec
 from alignprobe.table import TABLE, select_logs
@@ -118,7 +118,7 @@ def plan_logs(run_dir: Path, settings: JudgeSettings) -> list[LogPlan]:
     from inspect_ai._eval.registry import task_create
 
     import alignprobe._registry  # noqa: F401  - registers tasks and providers
-    from alignprobe.run import _is_judged
+    from alignprobe.run.suite_run import _is_judged
 
     plans: list[LogPlan] = []
     for header in select_logs(run_dir / LOGS):

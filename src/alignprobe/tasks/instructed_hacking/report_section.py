@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from alignprobe.run_status import read_manifest
+from alignprobe.run.status import read_manifest
 from alignprobe.stats import clustered_mean_ci
 from alignprobe.tasks.instructed_hacking.matrix import (
     NEUTRAL,
