@@ -149,7 +149,7 @@ def test_unusable_judge_replies_are_unscored_with_a_reason(
 def test_unscored_samples_are_counted_in_the_table(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    table = pytest.importorskip("alignprobe.table")
+    table = pytest.importorskip("alignprobe.results.table")
     with StubServer(_responder(StubReply("banana", None))) as server:
         _run(server, tmp_path / "logs", monkeypatch)
     df, _ = table.build_table(tmp_path)

@@ -37,11 +37,11 @@ from alignprobe.measures import METADATA_KEY, UNSCORED_KEY
 from alignprobe.models.base_models import NAMED_MODELS, provision, source_record
 from alignprobe.models.checkpoints import load_checkpoints
 from alignprobe.models.continuation import hf_chat_template
-from alignprobe.outcomes import count_outcomes
 from alignprobe.providers.scripted import ScriptedReply, ScriptRequest, register_script
+from alignprobe.results.outcomes import count_outcomes
+from alignprobe.results.table import build_table
 from alignprobe.run.suite_run import run_suite
 from alignprobe.scorers.prompts import load_judge_prompt
-from alignprobe.table import build_table
 from alignprobe.tasks.corrigibility_mcq.answers import letter_of_token
 from alignprobe.tasks.guardrails.scorer import render_conversation, render_guardrails
 from alignprobe.tasks.instructed_hacking import defaults as ih_defaults

@@ -21,9 +21,9 @@ from alignprobe import stats
 from alignprobe.errors import UserInputError
 from alignprobe.judging.health import judge_health
 from alignprobe.measures import Direction, Measure, MeasureKind
-from alignprobe.outcomes import count_outcomes
+from alignprobe.results.outcomes import count_outcomes
+from alignprobe.results.table import Measures, load_run_table
 from alignprobe.run.status import RERUN_HINT, RunStatus, read_manifest
-from alignprobe.table import Measures, load_run_table
 from alignprobe.tasks.instructed_hacking.report_section import build_section
 
 TRANSCRIPTS_PER_PAIR = 5

@@ -156,8 +156,8 @@ def _report(
 ) -> tuple[dict[tuple[str, str, str], Cell], list[Path]]:
     from alignprobe.report import compare, load_inputs
     from alignprobe.report_render import render
+    from alignprobe.results.table import build_table, write_table
     from alignprobe.stats import clustered_mean_ci
-    from alignprobe.table import build_table, write_table
 
     table, measures = build_table(run_dir)
     write_table(table, measures, run_dir)

@@ -24,7 +24,6 @@ from inspect_ai.analysis import EvalColumn, SampleColumn, samples_df
 from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
 
 from alignprobe.errors import DataError
-from alignprobe.external_rows import read_external_rows
 from alignprobe.measures import (
     EXCLUDED_KEY,
     METADATA_KEY,
@@ -33,7 +32,8 @@ from alignprobe.measures import (
     Measure,
     measures_from_metadata,
 )
-from alignprobe.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
+from alignprobe.results.external_rows import read_external_rows
+from alignprobe.results.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
 from alignprobe.run.status import (
     LOGS,
     MANIFEST,
