@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from alignprobe.cli import main
-from alignprobe.report import compare, load_inputs
+from alignprobe.report.compare import compare, load_inputs
 from tests.conftest import reference_file
 
 HEADER = [

@@ -154,10 +154,10 @@ def run_demo(
 def _report(
     run_dir: Path, report_dir: Path, plan: DemoPlan
 ) -> tuple[dict[tuple[str, str, str], Cell], list[Path]]:
-    from alignprobe.report import compare, load_inputs
-    from alignprobe.report_render import render
+    from alignprobe.report.compare import compare, load_inputs
+    from alignprobe.report.render import render
+    from alignprobe.report.stats import clustered_mean_ci
     from alignprobe.results.table import build_table, write_table
-    from alignprobe.stats import clustered_mean_ci
 
     table, measures = build_table(run_dir)
     write_table(table, measures, run_dir)
