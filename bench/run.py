@@ -6,7 +6,7 @@ and at the same concurrency C and injected latency L:
   a. a raw asyncio loop of ``AsyncOpenAI`` calls: the ceiling;
   b. a plain Inspect task, one generate per sample, Inspect's default settings;
   c. ``alignprobe/emergent_misalignment`` with its logprob judge (3 calls per sample), with
-     Inspect's defaults and with alignprobe's large-run settings (``run_defaults.py``);
+     Inspect's defaults and with alignprobe's large-run settings (``run/defaults.py``);
 
 and prints model calls per second, achieved vs ideal, CPU per call, and the ratios c/b, c/a.
 Two scenarios: L small (the client process's CPU is the limit, which shows framework cost)
