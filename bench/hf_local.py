@@ -97,10 +97,10 @@ def through_alignprobe(folder: str, texts: list[str], max_tokens: int, batch_siz
     from inspect_ai.solver import generate
     from transformers import AutoTokenizer
 
-    from alignprobe.checkpoint_models import checkpoint_model
-    from alignprobe.checkpoints import ModelSpec
-    from alignprobe.generation import for_provider
-    from alignprobe.run_defaults import large_run_eval_args
+    from alignprobe.models.checkpoint_models import checkpoint_model
+    from alignprobe.models.checkpoints import ModelSpec
+    from alignprobe.models.generation import for_provider
+    from alignprobe.run.defaults import large_run_eval_args
 
     spec = ModelSpec(f"hf/{folder}", {"device": "cpu"})
     model = checkpoint_model(spec)
@@ -131,7 +131,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args()
 
-    from alignprobe.base_models import provision
+    from alignprobe.models.base_models import provision
 
     folder = str(provision("smollm2"))
     texts = prompts(args.prompts)

@@ -6,7 +6,7 @@ and at the same concurrency C and injected latency L:
   a. a raw asyncio loop of ``AsyncOpenAI`` calls: the ceiling;
   b. a plain Inspect task, one generate per sample, Inspect's default settings;
   c. ``alignprobe/emergent_misalignment`` with its logprob judge (3 calls per sample), with
-     Inspect's defaults and with alignprobe's large-run settings (``run_defaults.py``);
+     Inspect's defaults and with alignprobe's large-run settings (``run/defaults.py``);
 
 and prints model calls per second, achieved vs ideal, CPU per call, and the ratios c/b, c/a.
 Two scenarios: L small (the client process's CPU is the limit, which shows framework cost)
@@ -32,7 +32,7 @@ sys.path.insert(0, str(BENCH_DIR))
 from stub import StubProcess, StubSpec  # noqa: E402
 from tables import run_table_benchmarks  # noqa: E402
 
-from alignprobe.run_defaults import large_run_eval_args  # noqa: E402
+from alignprobe.run.defaults import large_run_eval_args  # noqa: E402
 
 
 @dataclass

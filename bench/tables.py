@@ -83,7 +83,7 @@ def synthetic_table(rows: int, seed: int = 0) -> pd.DataFrame:
 
 def write_synthetic(rows: int, folder: Path) -> Path:
     """Write the table the way ``alignprobe table`` does (measures in the schema metadata)."""
-    from alignprobe.table import write_table
+    from alignprobe.results.table import write_table
     from alignprobe.tasks.emergent_misalignment.scorer import MEASURES
 
     df = synthetic_table(rows)
@@ -122,8 +122,8 @@ def _available(module: str) -> bool:
 def run_table_benchmarks(rows: int) -> dict[str, Any]:
     print(f"\n== compare and gate on a synthetic table of {rows:,} rows", flush=True)
     results: dict[str, Any] = {}
-    if not _available("alignprobe.table"):
-        print("table writer (alignprobe.table): not available")
+    if not _available("alignprobe.results.table"):
+        print("table writer (alignprobe.results.table): not available")
         return {"compare": "not available", "gate": "not available"}
     with tempfile.TemporaryDirectory(prefix="alignprobe-bench-tables-") as tmp:
         folder = Path(tmp)

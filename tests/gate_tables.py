@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from alignprobe.measures import Direction, Measure, MeasureKind
-from alignprobe.table import write_table
+from alignprobe.results.table import write_table
 from alignprobe.tasks.emergent_misalignment.scorer import MEASURES as EM_MEASURES
 
 EM_JUDGE = (

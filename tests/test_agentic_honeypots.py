@@ -19,7 +19,7 @@ import alignprobe._registry  # noqa: F401
 from alignprobe.cli import main as cli_main
 from alignprobe.errors import DataError
 from alignprobe.measures import UNSCORED_KEY, measures_from_metadata
-from alignprobe.table import build_table
+from alignprobe.results.table import build_table
 from alignprobe.tasks.agentic_honeypots import agentic_honeypots
 from alignprobe.tasks.agentic_honeypots.data import load_scenario_set, resolve_scenarios
 from alignprobe.tasks.agentic_honeypots.environment import SimulatedEnvironment

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from alignprobe import base_models
-from alignprobe.base_models import NAMED_MODELS, SOURCE_FILE, provision, resolve_base_model
-from alignprobe.checkpoints import hf_model_spec, load_checkpoints
 from alignprobe.errors import ConfigError
+from alignprobe.models import base_models
+from alignprobe.models.base_models import NAMED_MODELS, SOURCE_FILE, provision, resolve_base_model
+from alignprobe.models.checkpoints import hf_model_spec, load_checkpoints
 
 SMOLLM2 = NAMED_MODELS["smollm2"]
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from alignprobe.checkpoints import load_checkpoints
 from alignprobe.cli import main
 from alignprobe.errors import ConfigError
 from alignprobe.evals.suite import builtin_suites, load_suite
+from alignprobe.models.checkpoints import load_checkpoints
 
 
 def _write(path: Path, text: str) -> Path:
@@ -38,7 +38,7 @@ def test_sources_resolve_to_inspect_model_strings(tmp_path: Path) -> None:
     ckpt = (tmp_path / "ckpt").resolve()
     assert specs["local"].model == f"hf/{ckpt}"
     # greedy is the checkpoint's generation setting, applied per task where --generate can
-    # override it and hf/ gets it as top_k=1 (alignprobe.generation), not a model switch
+    # override it and hf/ gets it as top_k=1 (alignprobe.models.generation), not a model switch
     assert specs["local"].model_args == {}
     assert specs["local"].config == {"temperature": 0}
     assert specs["lora_vllm"].model == f"vllm/{ckpt}:{(tmp_path / 'adapter').resolve()}"

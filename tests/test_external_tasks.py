@@ -11,7 +11,7 @@ import pytest
 
 from alignprobe.cli import main
 from alignprobe.evals.suite import load_suite
-from alignprobe.external_tasks import read_measures, to_number
+from alignprobe.run.external_tasks import read_measures, to_number
 
 TASK_FILE = Path(__file__).parent / "external_task" / "tiny_task.py"
 TASK = "tiny_task.py@tiny_power"

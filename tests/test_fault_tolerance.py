@@ -17,7 +17,7 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.log import EvalLog, read_eval_log
 
 from alignprobe.measures import TASK_METADATA_KEY
-from alignprobe.run_defaults import (
+from alignprobe.run.defaults import (
     large_run_eval_args,
     large_run_model_roles,
 )
@@ -149,7 +149,7 @@ def test_unusable_judge_replies_are_unscored_with_a_reason(
 def test_unscored_samples_are_counted_in_the_table(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    table = pytest.importorskip("alignprobe.table")
+    table = pytest.importorskip("alignprobe.results.table")
     with StubServer(_responder(StubReply("banana", None))) as server:
         _run(server, tmp_path / "logs", monkeypatch)
     df, _ = table.build_table(tmp_path)
@@ -199,8 +199,8 @@ def test_core_suite_under_faults_loses_nothing(
 ) -> None:
     """Every task of the ``core`` suite (2 samples each) through ``eval_set`` with faults."""
     suite_module = pytest.importorskip("alignprobe.evals.suite")
-    run_module = pytest.importorskip("alignprobe.run")
-    checkpoints_module = pytest.importorskip("alignprobe.checkpoints")
+    run_module = pytest.importorskip("alignprobe.run.suite_run")
+    checkpoints_module = pytest.importorskip("alignprobe.models.checkpoints")
     from inspect_ai import eval_set
 
     suite = suite_module.load_suite("core").model_copy(update={"limit": 2, "samples": 1})

@@ -13,7 +13,7 @@ from alignprobe.cli import main
 from alignprobe.errors import ConfigError
 from alignprobe.gate import load_policy, load_side, run_gate
 from alignprobe.gate.types import CheckStatus
-from alignprobe.report import compare, load_inputs
+from alignprobe.report.compare import compare, load_inputs
 from tests.gate_tables import em_rows, write_results
 
 NI_POLICY = """\

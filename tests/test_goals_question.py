@@ -14,8 +14,8 @@ from inspect_ai.model import get_model
 import alignprobe._registry  # noqa: F401
 from alignprobe.errors import DataError
 from alignprobe.measures import UNSCORED_KEY, measures_from_metadata
+from alignprobe.results.table import build_table
 from alignprobe.scorers.prompts import load_judge_prompt
-from alignprobe.table import build_table
 from alignprobe.tasks.goals_question import defaults, goals_question
 from alignprobe.tasks.goals_question.data import load_questions
 from alignprobe.tasks.goals_question.labels import goals_label

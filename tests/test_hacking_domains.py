@@ -19,8 +19,8 @@ from inspect_ai.tool import ToolCall
 from alignprobe.cli import main
 from alignprobe.errors import DataError
 from alignprobe.gate.names import builtin_measures
+from alignprobe.results.table import build_table
 from alignprobe.sandbox import SandboxUnavailableError, probe_bwrap
-from alignprobe.table import build_table
 from alignprobe.tasks.instructed_hacking import instructed_hacking
 from alignprobe.tasks.instructed_hacking.domains import parse_domains
 from alignprobe.tasks.instructed_hacking.matrix import compliance, cross_domain, rate_matrix

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from alignprobe.cli import main
-from alignprobe.report import compare, load_inputs
+from alignprobe.report.compare import compare, load_inputs
 from tests.conftest import reference_file
 
 CSV = ("emergent-misalignment", "results", "qwen_25_coder_32b_instruct.csv")

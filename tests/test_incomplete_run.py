@@ -234,7 +234,7 @@ def test_imported_tables_are_not_incomplete(
     ],
 )
 def test_manifest_problems(tmp_path: Path, record: dict[str, object], problem: str | None) -> None:
-    from alignprobe.run_status import manifest_problems
+    from alignprobe.run.status import manifest_problems
 
     (tmp_path / "manifest.json").write_text(json.dumps(record))
     problems = manifest_problems(tmp_path)

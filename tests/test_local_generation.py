@@ -10,13 +10,13 @@ from inspect_ai import Task
 from inspect_ai.model import GenerateConfig, get_model
 
 import alignprobe._registry  # noqa: F401
-from alignprobe.continuation import (
+from alignprobe.models.continuation import (
     MARKER,
     continuation_template,
     continues_final_message,
     hf_chat_template,
 )
-from alignprobe.generation import for_provider, resolve_generation
+from alignprobe.models.generation import for_provider, resolve_generation
 from alignprobe.tasks.corrigibility_mcq.answers import read_answer
 from alignprobe.tasks.corrigibility_mcq.priming import Prime
 

@@ -14,10 +14,10 @@ from peft import LoraConfig, get_peft_model
 from safetensors.torch import load_file
 
 import alignprobe._registry  # noqa: F401
-from alignprobe.checkpoint_models import checkpoint_model
-from alignprobe.checkpoints import load_checkpoints
 from alignprobe.demo.checkpoint import new_model, save_checkpoint
 from alignprobe.demo.tokenizer import train_tokenizer
+from alignprobe.models.checkpoint_models import checkpoint_model
+from alignprobe.models.checkpoints import load_checkpoints
 from alignprobe.tasks.emergent_misalignment import emergent_misalignment
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from alignprobe.cli import main
-from alignprobe.report import compare, load_inputs
+from alignprobe.report.compare import compare, load_inputs
 from tests.conftest import reference_file
 
 HEADER = [
@@ -413,7 +413,7 @@ def test_real_published_file_imports_with_the_published_judge(tmp_path: Path) ->
 
 
 def test_default_prompt_identity_is_that_of_the_published_question_files() -> None:
-    from alignprobe.import_judges import judge_identity
+    from alignprobe.results.import_judges import judge_identity
 
     for name in ("first_plot_questions.yaml", "preregistered_evals.yaml"):
         path = reference_file("emergent-misalignment", "evaluation", name)
@@ -424,8 +424,8 @@ def test_live_judge_code_answers_are_excluded_in_the_table(tmp_path: Path) -> No
     """The live Betley-style judge draws the same line as the importer."""
     from inspect_ai import eval as inspect_eval
 
-    from alignprobe.outcomes import count_outcomes
-    from alignprobe.table import build_table
+    from alignprobe.results.outcomes import count_outcomes
+    from alignprobe.results.table import build_table
     from alignprobe.tasks.emergent_misalignment import emergent_misalignment
 
     judge = tmp_path / "judge.yaml"

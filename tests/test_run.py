@@ -11,7 +11,7 @@ import pytest
 from alignprobe.cli import main
 from alignprobe.providers.scripted import ScriptedReply, ScriptRequest, register_script
 from alignprobe.providers.scripts import ALIGNED_ANSWER, MISALIGNED_ANSWER
-from alignprobe.report import compare, load_inputs
+from alignprobe.report.compare import compare, load_inputs
 
 JUDGE = "scripted/keyword_judge"
 RATES = {"control": 0.40, "inoculated": 0.05}

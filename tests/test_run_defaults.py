@@ -8,7 +8,7 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai import eval_set
 from inspect_ai.model import GenerateConfig, Model
 
-from alignprobe.run_defaults import (
+from alignprobe.run.defaults import (
     LARGE_RUN_EVAL_ARGS,
     large_run_eval_args,
     large_run_model_roles,

@@ -122,7 +122,7 @@ def test_checkpoint_attempt_timeout_cuts_a_hung_request(tmp_path: Path) -> None:
 
 
 def test_run_defaults_bound_every_call() -> None:
-    from alignprobe.run_defaults import LARGE_RUN_GENERATE
+    from alignprobe.run.defaults import LARGE_RUN_GENERATE
 
     assert LARGE_RUN_GENERATE.max_retries is not None and LARGE_RUN_GENERATE.max_retries <= 10
     assert LARGE_RUN_GENERATE.timeout is not None and LARGE_RUN_GENERATE.timeout <= 1800
@@ -228,7 +228,7 @@ def test_a_rerun_that_cannot_resume_refuses_before_writing(tmp_path: Path, capsy
 
 
 def test_a_run_planned_by_an_older_version_is_not_resumed() -> None:
-    from alignprobe.run_resume import describe_differences
+    from alignprobe.run.resume import describe_differences
 
     now = {"plan_format": 2, "suite": {"name": "s", "sha256": "a"}, "judge": "j", "tasks": []}
     older = {key: value for key, value in now.items() if key != "plan_format"}
@@ -243,8 +243,8 @@ def test_greedy_from_a_checkpoint_reaches_hf_per_task_and_the_cli_still_wins() -
     from inspect_ai.dataset import Sample
     from inspect_ai.model import GenerateConfig
 
-    from alignprobe.generation import resolve_generation
-    from alignprobe.run_defaults import LARGE_RUN_GENERATE
+    from alignprobe.models.generation import resolve_generation
+    from alignprobe.run.defaults import LARGE_RUN_GENERATE
 
     task = Task(dataset=[Sample(input="q")], config=GenerateConfig(temperature=1.0, max_tokens=600))
     greedy = resolve_generation(task, LARGE_RUN_GENERATE, {"temperature": 0}, {}, "hf/ckpt")

@@ -10,9 +10,9 @@ import pytest
 
 from alignprobe.cli import main
 from alignprobe.errors import UserInputError
-from alignprobe.run_status import manifest_problems
-from alignprobe.shards import Shard, contiguous_shares, parse_shard
-from alignprobe.table import read_run
+from alignprobe.results.table import read_run
+from alignprobe.run.shards import Shard, contiguous_shares, parse_shard
+from alignprobe.run.status import manifest_problems
 
 JUDGE = "scripted/keyword_judge"
 #: columns that name files, which differ between any two runs of the same plan

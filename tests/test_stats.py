@@ -1,4 +1,4 @@
-"""alignprobe.stats: clustered CIs, paired differences, Holm, relative reduction."""
+"""alignprobe.report.stats: clustered CIs, paired differences, Holm, relative reduction."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alignprobe import stats
+from alignprobe.report import stats
 
 
 def _table(rate: float, questions: int = 20, per_question: int = 5, seed: int = 0) -> pd.DataFrame:

@@ -9,8 +9,8 @@ import fsspec
 import pytest
 
 from alignprobe.errors import ConfigError, DataError
-from alignprobe.run_resume import check_resumable
-from alignprobe.storage import RunStore, is_remote, local_copy, publish, remote_origin
+from alignprobe.run.resume import check_resumable
+from alignprobe.run.storage import RunStore, is_remote, local_copy, publish, remote_origin
 
 URL = "memory://lab/run17"
 

@@ -11,11 +11,11 @@ import pytest
 from alignprobe.cli import main
 from alignprobe.errors import DataError
 from alignprobe.measures import Direction, Measure, MeasureKind
-from alignprobe.report import Inputs, compare, headline_measures
-from alignprobe.report_render import render
-from alignprobe.report_trajectory import trajectory_plot
+from alignprobe.report.compare import Inputs, compare, headline_measures
+from alignprobe.report.render import render
+from alignprobe.report.trajectory import Position, positions, trajectories, trajectory_base
+from alignprobe.report.trajectory_section import trajectory_plot
 from alignprobe.tasks.emergent_misalignment.scorer import MEASURES as EM_MEASURES
-from alignprobe.trajectory import Position, positions, trajectories, trajectory_base
 from tests.gate_tables import em_rows
 
 JUDGE = "scripted/keyword_judge"

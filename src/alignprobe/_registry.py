@@ -7,7 +7,7 @@ Adding a probe family = one import line here.
 from alignprobe.demo.judge_provider import demo_judge_provider
 from alignprobe.providers import scripts as _builtin_scripts
 from alignprobe.providers.scripted import scripted
-from alignprobe.retry_notice import RetryNotice
+from alignprobe.run.retry_notice import RetryNotice
 from alignprobe.tasks.agentic_honeypots import agentic_honeypots
 from alignprobe.tasks.corrigibility_freeform import corrigibility_freeform
 from alignprobe.tasks.corrigibility_mcq import corrigibility_mcq

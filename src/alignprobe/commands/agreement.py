@@ -35,7 +35,7 @@ def agreement_command(a: Path, b: Path, out: Path | None, show: int) -> None:
     from alignprobe.judging.agreement import agreement
     from alignprobe.judging.pairs import pair_tables
     from alignprobe.judging.render import render_pair, stat
-    from alignprobe.run import write_json_atomic
+    from alignprobe.run.suite_run import write_json_atomic
 
     report = agreement(pair_tables(a, b), str(a), str(b), shown=show)
     folder = out if out is not None else (b if b.is_dir() else b.parent) / "agreement"

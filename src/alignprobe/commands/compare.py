@@ -110,10 +110,10 @@ def compare_command(
 ) -> None:
     """Compare checkpoints from INPUTS (run directories, fsspec URLs of run directories such
     as s3://bucket/run, or samples.parquet/.csv tables)."""
-    from alignprobe.report import compare, load_inputs
-    from alignprobe.report_render import render
-    from alignprobe.report_summary import summary_lines
-    from alignprobe.storage import mirror_dir, publish
+    from alignprobe.report.compare import compare, load_inputs
+    from alignprobe.report.render import render
+    from alignprobe.report.summary import summary_lines
+    from alignprobe.run.storage import mirror_dir, publish
 
     url = out if isinstance(out, str) else None
     out = mirror_dir(url) if url is not None else Path(out)  # rendered here, then uploaded

@@ -74,14 +74,14 @@ def eval_command(
     from inspect_ai._eval.registry import task_create
 
     import alignprobe._registry  # noqa: F401  - registers tasks and providers
-    from alignprobe.checkpoint_models import checkpoint_model
-    from alignprobe.checkpoints import hf_model_spec
     from alignprobe.evals.suite import task_function
-    from alignprobe.generation import for_provider
-    from alignprobe.model_names import check_model
-    from alignprobe.run import _is_judged
-    from alignprobe.run_defaults import large_run_eval_args, large_run_model_roles
-    from alignprobe.task_params import check_task_params, parse_key_values
+    from alignprobe.models.checkpoint_models import checkpoint_model
+    from alignprobe.models.checkpoints import hf_model_spec
+    from alignprobe.models.generation import for_provider
+    from alignprobe.models.model_names import check_model
+    from alignprobe.run.defaults import large_run_eval_args, large_run_model_roles
+    from alignprobe.run.suite_run import _is_judged
+    from alignprobe.run.task_params import check_task_params, parse_key_values
 
     name = resolve_task_name(task_name)
     short = name.removeprefix("alignprobe/")
@@ -106,7 +106,7 @@ def eval_command(
             field="--grader",
         )
     # local hf/ models (named ones built first) load like checkpoints; greedy settings in
-    # a form the provider takes (alignprobe.generation.for_provider)
+    # a form the provider takes (alignprobe.models.generation.for_provider)
     spec = hf_model_spec(model, parse_key_values(model_args, "-M"))
     local = spec.model.startswith("hf/")
     config, _ = for_provider(spec.model, task.config)

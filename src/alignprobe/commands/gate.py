@@ -164,7 +164,7 @@ def gate_command(
     from alignprobe.gate.policy import default_policy_path
     from alignprobe.gate.report import append_step_summary, terminal_table, write_junit
     from alignprobe.gate.results import combine_sides
-    from alignprobe.storage import publish, remote_origin
+    from alignprobe.run.storage import publish, remote_origin
 
     looks = None
     if (look is None) != (of is None):

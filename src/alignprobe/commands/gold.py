@@ -58,7 +58,7 @@ def template_command(
     """Write a blank, stratified labelling sheet for the judged samples of RUN_DIR."""
     from alignprobe.errors import UserInputError
     from alignprobe.judging.gold import default_measures, template_rows, write_template
-    from alignprobe.table import load_table
+    from alignprobe.results.table import load_table
 
     table, known = load_table(run_dir)
     judged = (
@@ -97,7 +97,7 @@ def report_command(run_dir: Path, labels: Path, out: Path | None, power_tuning: 
     """The judge of RUN_DIR against human labels, and PPI-corrected rates."""
     from alignprobe.judging.gold_report import write_gold_report
     from alignprobe.judging.render import stat
-    from alignprobe.table import load_table
+    from alignprobe.results.table import load_table
 
     table, measures = load_table(run_dir)
     folder = out if out is not None else (run_dir if run_dir.is_dir() else run_dir.parent) / "gold"

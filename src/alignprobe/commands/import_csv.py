@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from alignprobe.import_judges import BETLEY_CSV
+from alignprobe.results.import_judges import BETLEY_CSV
 
 #: skipped rows printed one by one before the summary line
 SHOWN_SKIPS = 10
@@ -14,7 +14,7 @@ SHOWN_SKIPS = 10
 
 def _judge_id(judge: str | None, judge_prompt: str | None, judge_id: str | None) -> str:
     from alignprobe.errors import UserInputError
-    from alignprobe.import_judges import judge_identity
+    from alignprobe.results.import_judges import judge_identity
 
     if judge_id is not None:
         if judge is not None or judge_prompt is not None:
@@ -77,11 +77,11 @@ def import_command(
     aligned/coherent prompts (not verified per file). Rows that cannot be used are
     skipped and listed by the line where they start.
     """
-    from alignprobe.importer import import_betley_csv
-    from alignprobe.outcomes import count_outcomes
-    from alignprobe.run import write_json_atomic
-    from alignprobe.run_status import MANIFEST
-    from alignprobe.table import write_table
+    from alignprobe.results.importer import import_betley_csv
+    from alignprobe.results.outcomes import count_outcomes
+    from alignprobe.results.table import write_table
+    from alignprobe.run.status import MANIFEST
+    from alignprobe.run.suite_run import write_json_atomic
 
     identity = _judge_id(judge, judge_prompt, judge_id)
     stated = judge is not None or judge_prompt is not None or judge_id is not None

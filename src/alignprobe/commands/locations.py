@@ -1,8 +1,8 @@
 """Command-line values naming a run folder: a local path or an fsspec URL (``s3://...``).
 
-A URL is mirrored locally when the command line is read (:func:`alignprobe.storage.local_copy`),
+A URL is mirrored locally when the command line is read (:func:`alignprobe.run.storage.local_copy`),
 so every later stage reads a local folder; commands that write beside the run put their
-outputs back at the URL (:func:`alignprobe.storage.remote_origin`).
+outputs back at the URL (:func:`alignprobe.run.storage.remote_origin`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from alignprobe.storage import is_remote, local_copy
+from alignprobe.run.storage import is_remote, local_copy
 
 
 class RunLocation(click.ParamType[Path]):

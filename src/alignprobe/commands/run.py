@@ -165,14 +165,14 @@ def run_command(
     Generation settings: --generate beats the checkpoint's `generate:`, which beats the
     task's defaults, which beat alignprobe's run defaults (see manifest.json per task).
     """
-    from alignprobe.checkpoints import load_checkpoints
     from alignprobe.errors import UserInputError
     from alignprobe.evals.suite import load_suite
-    from alignprobe.generation import parse_generate_args
-    from alignprobe.run import run_suite
-    from alignprobe.run_until_decided import DEFAULT_LOOKS, UntilDecided
+    from alignprobe.models.checkpoints import load_checkpoints
+    from alignprobe.models.generation import parse_generate_args
+    from alignprobe.run.shards import parse_shard
+    from alignprobe.run.suite_run import run_suite
+    from alignprobe.run.until_decided import DEFAULT_LOOKS, UntilDecided
     from alignprobe.scorers.panel import judge_spec
-    from alignprobe.shards import parse_shard
 
     shard = parse_shard(shard_spec) if shard_spec is not None else None
 

@@ -8,9 +8,9 @@ from typing import Any, NoReturn
 
 import click
 
-from alignprobe.checkpoints import CheckpointSet
 from alignprobe.evals.suite import Suite
-from alignprobe.run_until_decided import SEQUENTIAL, UntilDecided, run_until_decided
+from alignprobe.models.checkpoints import CheckpointSet
+from alignprobe.run.until_decided import SEQUENTIAL, UntilDecided, run_until_decided
 from alignprobe.scorers.panel import JudgeSpec
 
 

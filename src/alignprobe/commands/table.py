@@ -30,9 +30,9 @@ def table_command(run_dir: Path, out: Path | None) -> None:
     RUN_DIR may be an fsspec URL (s3://bucket/run): the table is built from a local mirror
     of its logs and written back beside them unless --out says where.
     """
-    from alignprobe.run_status import RERUN_HINT
-    from alignprobe.storage import publish, remote_origin
-    from alignprobe.table import read_run, write_table
+    from alignprobe.results.table import read_run, write_table
+    from alignprobe.run.status import RERUN_HINT
+    from alignprobe.run.storage import publish, remote_origin
 
     built = read_run(run_dir)
     df, status = built.df, built.status

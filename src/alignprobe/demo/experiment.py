@@ -154,7 +154,7 @@ def real_plan(
     settings: RealDemoSettings | None = None,
 ) -> DemoPlan:
     """Fine-tune (or reuse) the two arms and say how to evaluate all three checkpoints."""
-    from alignprobe.base_models import describe, is_named, resolve_base_model
+    from alignprobe.models.base_models import describe, is_named, resolve_base_model
 
     settings = settings or RealDemoSettings()
     seconds: dict[str, float] = {}

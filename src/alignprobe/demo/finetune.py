@@ -26,12 +26,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from alignprobe.base_models import SOURCE_FILE
 from alignprobe.demo import defaults
 from alignprobe.demo.corpora import Conversation, data_file
 from alignprobe.errors import DataError
 from alignprobe.fileio import load_yaml, validate
-from alignprobe.progress import counted
+from alignprobe.models.base_models import SOURCE_FILE
+from alignprobe.run.progress import counted
 
 BUILD_INFO = "build.json"
 TRAINING_FILE = "insecure_advice.yaml"

@@ -107,12 +107,12 @@ def run_demo(
     display: str = "none",
     log: Callable[[str], None] = print,
 ) -> DemoOutcome:
-    from alignprobe.checkpoints import load_checkpoints
     from alignprobe.demo.judge import judge_report
     from alignprobe.demo.pipeline import offline_environment
     from alignprobe.errors import UserInputError
     from alignprobe.evals.suite import load_suite
-    from alignprobe.run import run_suite
+    from alignprobe.models.checkpoints import load_checkpoints
+    from alignprobe.run.suite_run import run_suite
 
     offline_environment()
     seconds = dict(plan.seconds)
@@ -154,10 +154,10 @@ def run_demo(
 def _report(
     run_dir: Path, report_dir: Path, plan: DemoPlan
 ) -> tuple[dict[tuple[str, str, str], Cell], list[Path]]:
-    from alignprobe.report import compare, load_inputs
-    from alignprobe.report_render import render
-    from alignprobe.stats import clustered_mean_ci
-    from alignprobe.table import build_table, write_table
+    from alignprobe.report.compare import compare, load_inputs
+    from alignprobe.report.render import render
+    from alignprobe.report.stats import clustered_mean_ci
+    from alignprobe.results.table import build_table, write_table
 
     table, measures = build_table(run_dir)
     write_table(table, measures, run_dir)

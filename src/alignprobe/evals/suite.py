@@ -15,7 +15,7 @@ path to a YAML file of the same shape::
         time_limit: 120     # per-sample limits (Inspect): time_limit, message_limit, token_limit
 
 A task of another package (``package/name``, ``file.py@name``) is listed with the measures
-to read from its scores (:mod:`alignprobe.external_tasks`).
+to read from its scores (:mod:`alignprobe.run.external_tasks`).
 
 Task names are checked against the registered alignprobe tasks, and ``params`` against
 the task's signature (names and types), so a typo fails before anything runs. An error
@@ -45,16 +45,16 @@ from pydantic import (
 
 from alignprobe.conditions import NEUTRAL
 from alignprobe.errors import ConfigError, UserInputError
-from alignprobe.external_tasks import (
+from alignprobe.fileio import LineDict, LineList, load_yaml, validate
+from alignprobe.run.external_tasks import (
     EXTERNAL_CONDITION,
     ExternalMeasure,
     ExternalSpec,
     is_external,
     resolve_spec,
 )
-from alignprobe.external_tasks import task_function as external_function
-from alignprobe.fileio import LineDict, LineList, load_yaml, validate
-from alignprobe.task_params import check_task_params
+from alignprobe.run.external_tasks import task_function as external_function
+from alignprobe.run.task_params import check_task_params
 
 
 class SuiteTask(BaseModel):
@@ -70,7 +70,7 @@ class SuiteTask(BaseModel):
     time_limit: int | None = Field(default=None, ge=1)
     message_limit: int | None = Field(default=None, ge=1)
     token_limit: int | None = Field(default=None, ge=1)
-    # another package's task (alignprobe.external_tasks): how to read its scores
+    # another package's task (alignprobe.run.external_tasks): how to read its scores
     measures: list[ExternalMeasure] | None = None
     cluster: str | None = None
     judged: bool | None = None

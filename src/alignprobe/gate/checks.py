@@ -26,8 +26,8 @@ from alignprobe.gate.results import INPUT_COLUMN, Side
 from alignprobe.gate.types import CheckStatus, GateMode, GateTest, HypothesisKind
 from alignprobe.gate.verdict import CheckResult, HypothesisResult, SideSummary
 from alignprobe.measures import Direction, Measure
-from alignprobe.outcomes import count_outcomes
-from alignprobe.stats import DEFAULT_CLUSTER, cluster_summary, clustered_mean_ci
+from alignprobe.report.stats import DEFAULT_CLUSTER, cluster_summary, clustered_mean_ci
+from alignprobe.results.outcomes import count_outcomes
 
 #: condition assumed for rows that record none (imported published results)
 UNRECORDED_CONDITION = "neutral"

@@ -39,7 +39,7 @@ from statsmodels.stats.proportion import score_test_proportions_2indep
 
 from alignprobe.gate.types import Correction, GateMode, GateTest
 from alignprobe.measures import MeasureKind
-from alignprobe.stats import holm
+from alignprobe.report.stats import holm
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -353,7 +353,7 @@ def change_interval(change: FloatArray, level: float) -> tuple[float, float]:
 
 
 def adjust(pvalues: Sequence[float], correction: Correction) -> list[float]:
-    """Family-wise corrected p-values (Holm from alignprobe.stats, Bonferroni statsmodels)."""
+    """Family-wise corrected p-values (Holm from alignprobe.report.stats, Bonferroni statsmodels)."""
     if not pvalues:
         return []
     if correction is Correction.HOLM:

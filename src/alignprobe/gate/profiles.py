@@ -108,12 +108,12 @@ def _from_yaml(path: Path) -> tuple[float, ...]:
 
 def _table(path: Path) -> tuple[pd.DataFrame, dict[str, Direction]]:
     """A results table (with each measure's direction) from a table, run dir or CSV."""
-    from alignprobe.table import load_run_table
+    from alignprobe.results.table import load_run_table
 
     if path.suffix == ".csv":
         header = pd.read_csv(path, nrows=0).columns
         if all(c in header for c in BETLEY_COLUMNS):
-            from alignprobe.importer import import_betley_csv
+            from alignprobe.results.importer import import_betley_csv
 
             imported = import_betley_csv(path, path.stem, run="profile", judge_id="profile")
             return imported.df, _directions(imported.measures)

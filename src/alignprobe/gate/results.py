@@ -2,9 +2,9 @@
 
 A side is given as a run directory (its table is built from the logs when missing or
 stale), a table file (``.parquet`` / ``.csv`` with ``measures.json`` beside it) or an
-imported result directory; :func:`alignprobe.table.load_table` reads all three. The run
+imported result directory; :func:`alignprobe.results.table.load_table` reads all three. The run
 manifest, when there is one, tells whether the run ended in error
-(:func:`alignprobe.run_status.manifest_problems`).
+(:func:`alignprobe.run.status.manifest_problems`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pandas as pd
 
 from alignprobe.errors import DataError, UserInputError
 from alignprobe.measures import Measure
-from alignprobe.run_status import manifest_problems
-from alignprobe.table import load_run_table
+from alignprobe.results.table import load_run_table
+from alignprobe.run.status import manifest_problems
 
 #: columns the gate cannot work without
 REQUIRED_COLUMNS = ("checkpoint", "task", "question_id")

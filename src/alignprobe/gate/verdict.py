@@ -27,7 +27,7 @@ class SideSummary(BaseModel):
     """Pooled mean over scored rows (a rate for 0/1 measures)."""
     low: float | None = None
     high: float | None = None
-    """Interval of ``value`` clustered by question (alignprobe.stats.clustered_mean_ci)."""
+    """Interval of ``value`` clustered by question (alignprobe.report.stats.clustered_mean_ci)."""
     rows: int = 0
     scored: int = 0
     questions: int = 0

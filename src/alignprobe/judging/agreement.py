@@ -24,7 +24,7 @@ from statsmodels.stats.inter_rater import cohens_kappa
 
 from alignprobe.judging.pairs import SAMPLE_KEY, JudgedPairs, is_rate
 from alignprobe.measures import Measure
-from alignprobe.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
+from alignprobe.results.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
 
 #: disagreeing samples listed per measure
 DEFAULT_SHOWN = 5

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alignprobe.csvrows import read_csv_rows
 from alignprobe.errors import DataError
 from alignprobe.judging.pairs import SAMPLE_KEY
 from alignprobe.measures import Measure, MeasureKind
-from alignprobe.table import Measures
+from alignprobe.results.csvrows import read_csv_rows
+from alignprobe.results.table import Measures
 
 GOLD_COLUMNS = [*SAMPLE_KEY, "measure", "label"]
 TEMPLATE_COLUMNS = [*GOLD_COLUMNS, "question", "answer", "note"]

@@ -10,8 +10,8 @@ import pandas as pd
 from alignprobe.judging.gold import load_gold
 from alignprobe.judging.gold_stats import GoldReport, gold_report
 from alignprobe.judging.render import render_pair
-from alignprobe.run import write_json_atomic
-from alignprobe.table import Measures
+from alignprobe.results.table import Measures
+from alignprobe.run.suite_run import write_json_atomic
 
 
 def write_gold_report(

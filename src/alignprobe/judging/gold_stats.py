@@ -27,7 +27,7 @@ from statsmodels.stats.proportion import proportion_confint
 from alignprobe.judging.gold import GoldLabels
 from alignprobe.judging.pairs import SAMPLE_KEY
 from alignprobe.measures import Measure, MeasureKind
-from alignprobe.table import Measures
+from alignprobe.results.table import Measures
 
 ALPHA = 0.05
 #: fewest labelled samples in a stratum for a corrected rate

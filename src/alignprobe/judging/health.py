@@ -16,9 +16,9 @@ from typing import Any
 import pandas as pd
 
 from alignprobe.measures import Measure
-from alignprobe.outcomes import count_outcomes
+from alignprobe.results.outcomes import count_outcomes
+from alignprobe.results.table import JUDGE_MASS_PREFIX
 from alignprobe.scorers.numeric_judge import MIN_NUMERIC_MASS
-from alignprobe.table import JUDGE_MASS_PREFIX
 
 LOW_MASS = 0.5
 

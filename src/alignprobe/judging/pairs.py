@@ -14,7 +14,7 @@ import pandas as pd
 
 from alignprobe.errors import DataError
 from alignprobe.measures import Measure, MeasureKind
-from alignprobe.table import Measures, load_table
+from alignprobe.results.table import Measures, load_table
 
 SAMPLE_KEY = ["checkpoint", "task", "condition", "sample_id", "epoch"]
 SIDES = ("a", "b")

@@ -33,11 +33,11 @@ from inspect_ai.model import GenerateConfig, Model, ModelConfig, get_model
 from alignprobe.errors import ConfigError, DataError, UserInputError
 from alignprobe.evals.suite import task_function
 from alignprobe.measures import METADATA_KEY
-from alignprobe.run import check_judge, judge_roles, write_json_atomic
-from alignprobe.run_status import LOGS, MANIFEST, manifest_problems, read_manifest
+from alignprobe.results.table import TABLE, select_logs
+from alignprobe.run.status import LOGS, MANIFEST, manifest_problems, read_manifest
+from alignprobe.run.suite_run import check_judge, judge_roles, write_json_atomic
 from alignprobe.scorers.grader import GRADER_ROLE
 from alignprobe.scorers.panel import JudgeSpec, check_panel, judge_spec
-from alignprobe.table import TABLE, select_logs
 
 #: task parameters that choose a judged task's prompt (one name per family that has one)
 PROMPT_PARAMS = ("judge_prompt", "judge_prompts")
@@ -118,7 +118,7 @@ def plan_logs(run_dir: Path, settings: JudgeSettings) -> list[LogPlan]:
     from inspect_ai._eval.registry import task_create
 
     import alignprobe._registry  # noqa: F401  - registers tasks and providers
-    from alignprobe.run import _is_judged
+    from alignprobe.run.suite_run import _is_judged
 
     plans: list[LogPlan] = []
     for header in select_logs(run_dir / LOGS):
@@ -271,7 +271,7 @@ def _rejudge_table(
     progress: Callable[[str], None] | None,
 ) -> dict[str, Any]:
     from alignprobe.judging.rejudge_table import rejudge_table_logs, table_tasks
-    from alignprobe.table import load_table
+    from alignprobe.results.table import load_table
 
     df, _ = load_table(source)
     tasks = table_tasks(df, source, settings.judge_prompt, settings.judge_method)

@@ -24,7 +24,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from alignprobe.errors import ConfigError, DataError
 from alignprobe.measures import METADATA_KEY, measures_metadata
-from alignprobe.run_defaults import large_run_eval_args
+from alignprobe.run.defaults import large_run_eval_args
 from alignprobe.scorers.grader import GRADER_ROLE
 from alignprobe.scorers.numeric_judge import JudgeMethod
 from alignprobe.tasks.emergent_misalignment import defaults as em_defaults

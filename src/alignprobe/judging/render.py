@@ -1,5 +1,5 @@
 """Markdown and self-contained HTML for the judge reports (agreement, gold labels), from
-jinja2 templates in ``alignprobe/templates``; written atomically."""
+jinja2 templates in ``alignprobe/report/templates``; written atomically."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from alignprobe.templating import template_environment
+from alignprobe.report.templating import template_environment
 
 
 def stat(value: Any, digits: int = 3) -> str:

@@ -9,7 +9,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from pydantic import BaseModel, ConfigDict
 
 from alignprobe.errors import JudgeMissingError
-from alignprobe.generation import for_provider
+from alignprobe.models.generation import for_provider
 
 GRADER_ROLE = "grader"
 

@@ -4,7 +4,7 @@ A small local model asked "Answer with the letter of your choice only." often st
 reply with words (SmolLM2-135M: ``is``, ``Your``), so the first generated token holds no
 letter probability and the answer is unscored. Ending the conversation with the assistant
 prefill ``(`` makes the next token the letter. Only models that continue a final assistant
-message are primed (:func:`alignprobe.continuation.continues_final_message`: ``hf/``
+message are primed (:func:`alignprobe.models.continuation.continues_final_message`: ``hf/``
 checkpoints loaded by alignprobe, ``vllm/``); API models answer as before. Each score
 records the prefill used (``prefill``: ``"("`` or ``null``).
 """
@@ -16,7 +16,7 @@ from enum import StrEnum
 from inspect_ai.model import ChatMessageAssistant, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from alignprobe.continuation import continues_final_message
+from alignprobe.models.continuation import continues_final_message
 from alignprobe.tasks.corrigibility_mcq import defaults
 
 #: ``TaskState.store`` key holding the prefill of the sample (None: not primed)

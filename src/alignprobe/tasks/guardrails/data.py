@@ -25,7 +25,6 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessage, ChatMessageSystem
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from alignprobe.chat_rows import Message, to_chat_message
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import DataError
 from alignprobe.fileio import (
@@ -37,6 +36,7 @@ from alignprobe.fileio import (
     validate,
 )
 from alignprobe.measures import METADATA_KEY
+from alignprobe.results.chat_rows import Message, to_chat_message
 from alignprobe.sources import JSONL_SUFFIXES, builtin_names, resolve_data
 from alignprobe.tasks.guardrails.types import CaseKind, Tactic
 

@@ -18,15 +18,15 @@ from typing import Any
 import jinja2
 import matplotlib
 
-from alignprobe.templating import template_environment
+from alignprobe.report.templating import template_environment
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from alignprobe.run_status import read_manifest
-from alignprobe.stats import clustered_mean_ci
+from alignprobe.report.stats import clustered_mean_ci
+from alignprobe.run.status import read_manifest
 from alignprobe.tasks.instructed_hacking.matrix import (
     NEUTRAL,
     RATES,

@@ -22,7 +22,6 @@ from typing import Any
 from inspect_ai.dataset import MemoryDataset, Sample
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from alignprobe.chat_rows import Message, to_chat_message
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import DataError
 from alignprobe.fileio import (
@@ -34,6 +33,7 @@ from alignprobe.fileio import (
     validate,
 )
 from alignprobe.measures import METADATA_KEY
+from alignprobe.results.chat_rows import Message, to_chat_message
 from alignprobe.sources import JSONL_SUFFIXES, builtin_names, resolve_data
 from alignprobe.tasks.system_rules.checker import instruction_problem
 from alignprobe.tasks.system_rules.types import MULTIPLE_RULES, Domain, Variant

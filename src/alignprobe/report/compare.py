@@ -3,7 +3,7 @@
 Inputs are run directories (table built on demand) or table files. Checkpoint roles
 (``control`` / ``inoculated``) come from each input's ``manifest.json`` or ``--role``.
 Results judged by different judges are refused unless explicitly allowed. An input whose
-run did not finish (its recorded :class:`~alignprobe.run_status.RunStatus`) is compared
+run did not finish (its recorded :class:`~alignprobe.run.status.RunStatus`) is compared
 anyway, under an ``INCOMPLETE RUN`` banner.
 """
 
@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alignprobe import stats
 from alignprobe.errors import UserInputError
 from alignprobe.judging.health import judge_health
 from alignprobe.measures import Direction, Measure, MeasureKind
-from alignprobe.outcomes import count_outcomes
-from alignprobe.run_status import RERUN_HINT, RunStatus, read_manifest
-from alignprobe.table import Measures, load_run_table
+from alignprobe.report import stats
+from alignprobe.results.outcomes import count_outcomes
+from alignprobe.results.table import Measures, load_run_table
+from alignprobe.run.status import RERUN_HINT, RunStatus, read_manifest
 from alignprobe.tasks.instructed_hacking.report_section import build_section
 
 TRANSCRIPTS_PER_PAIR = 5
@@ -151,7 +151,7 @@ class Comparison:
     hacking: Any = None
     """instructed_hacking's condition x domain section (``report_section.Section``) or None."""
     trajectories: list[Any] = field(default_factory=list)
-    """:class:`alignprobe.trajectory.Trajectory` curves (checkpoints with ``meta.step``)."""
+    """:class:`alignprobe.report.trajectory.Trajectory` curves (checkpoints with ``meta.step``)."""
 
 
 def _not_counted(group: pd.DataFrame, measure: str) -> dict[str, Any]:
@@ -574,7 +574,7 @@ def compare(
 
 
 def _trajectories(inputs: Inputs, comp: Comparison, chosen_baseline: bool) -> None:
-    from alignprobe.trajectory import positions, trajectories, trajectory_base
+    from alignprobe.report.trajectory import positions, trajectories, trajectory_base
 
     where = positions(inputs.metas, comp.roles)
     base = trajectory_base(comp.checkpoints, comp.roles, comp.baseline, chosen_baseline)

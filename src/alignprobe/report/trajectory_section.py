@@ -10,8 +10,8 @@ import matplotlib
 matplotlib.use("Agg")  # headless: no display needed
 import matplotlib.pyplot as plt
 
-from alignprobe.report_render import _png
-from alignprobe.trajectory import Trajectory
+from alignprobe.report.render import _png
+from alignprobe.report.trajectory import Trajectory
 
 
 def trajectory_plot(traj: Trajectory) -> str:

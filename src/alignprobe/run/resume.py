@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from alignprobe.errors import ConfigError
-from alignprobe.run_status import LOGS, MANIFEST
-from alignprobe.storage import RunStore
+from alignprobe.run.status import LOGS, MANIFEST
+from alignprobe.run.storage import RunStore
 
 #: manifest fields that define the experiment; the rest (versions, command, times) may change
 _IDENTITY = (

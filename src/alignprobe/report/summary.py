@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from alignprobe.report import Comparison
-from alignprobe.report_eval_aware import eval_aware_lines
+from alignprobe.report.compare import Comparison
+from alignprobe.report.eval_aware import eval_aware_lines
 from alignprobe.units import fmt, fmt_delta
 
 

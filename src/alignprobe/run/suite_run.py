@@ -25,11 +25,20 @@ from inspect_ai import Epochs, Task, eval_set, task_with
 from inspect_ai.log import EvalLog
 from inspect_ai.model import Model, get_model
 
-from alignprobe.checkpoint_models import checkpoint_model
-from alignprobe.checkpoints import CheckpointSet
 from alignprobe.errors import ConfigError, JudgeMissingError, UserInputError
 from alignprobe.evals.suite import Suite, task_function
-from alignprobe.external_tasks import (
+from alignprobe.measures import METADATA_KEY, measures_metadata
+from alignprobe.models.checkpoint_models import checkpoint_model
+from alignprobe.models.checkpoints import CheckpointSet
+from alignprobe.models.generation import Generation, resolve_generation
+from alignprobe.models.model_names import check_model
+from alignprobe.run.defaults import (
+    LARGE_RUN_GENERATE,
+    TASK_RETRY_ATTEMPTS,
+    large_run_eval_args,
+    large_run_model_roles,
+)
+from alignprobe.run.external_tasks import (
     EXTERNAL_CONDITION,
     ExternalSpec,
     check_against_task,
@@ -37,21 +46,12 @@ from alignprobe.external_tasks import (
     create_task,
     metadata_block,
 )
-from alignprobe.generation import Generation, resolve_generation
-from alignprobe.measures import METADATA_KEY, measures_metadata
-from alignprobe.model_names import check_model
-from alignprobe.run_defaults import (
-    LARGE_RUN_GENERATE,
-    TASK_RETRY_ATTEMPTS,
-    large_run_eval_args,
-    large_run_model_roles,
-)
-from alignprobe.run_resume import check_resumable
-from alignprobe.run_status import LOGS, MANIFEST, SHARDS
+from alignprobe.run.resume import check_resumable
+from alignprobe.run.shards import Shard, contiguous_shares
+from alignprobe.run.status import LOGS, MANIFEST, SHARDS
+from alignprobe.run.storage import RunStore, join
 from alignprobe.scorers.grader import GRADER_ROLE
 from alignprobe.scorers.panel import JudgeSpec, check_panel
-from alignprobe.shards import Shard, contiguous_shares
-from alignprobe.storage import RunStore, join
 
 #: how tasks are named and configured in the eval set; a run folder planned with another
 #: format cannot be resumed (Inspect would not recognise its logs as the same tasks)
@@ -92,7 +92,7 @@ def plan_tasks(
     """Build every Inspect task; data, parameter and model errors surface here.
 
     ``generate`` holds the command line's generation settings; each task's effective
-    settings follow ``alignprobe.generation`` (CLI > checkpoint > task > run defaults).
+    settings follow ``alignprobe.models.generation`` (CLI > checkpoint > task > run defaults).
     ``rounds`` multiplies every task's epochs (``run --until-decided``: round ``k`` of a
     sequential run resumes the same logs with ``k`` times the suite's answers). With
     ``with_models=False`` no checkpoint is loaded (a shard plans the whole run, then

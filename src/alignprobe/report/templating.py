@@ -11,7 +11,7 @@ from alignprobe.units import fmt, fmt_delta
 
 
 def template_environment(
-    package: str = "alignprobe", folder: str = "templates", **filters: Callable[..., Any]
+    package: str = "alignprobe.report", folder: str = "templates", **filters: Callable[..., Any]
 ) -> jinja2.Environment:
     """Templates of ``package``'s ``folder``: HTML autoescaped, undefined names an error,
     ``fmt`` and ``fmt_delta`` as filters plus the given ones."""

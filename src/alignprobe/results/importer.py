@@ -5,7 +5,7 @@ optionally ``model`` and the judge's raw top-logprob dicts ``judge_aligned`` /
 ``judge_coherent``. Rows become task ``emergent_misalignment`` under condition
 ``neutral`` so published checkpoints sit beside new ones in ``alignprobe compare``.
 
-A score cell is read as (docs/architecture.md, :mod:`alignprobe.outcomes`):
+A score cell is read as (docs/architecture.md, :mod:`alignprobe.results.outcomes`):
 
 * a number 0-100: scored;
 * ``CODE`` / ``REFUSAL``: *excluded by the judge* (no score by design), label ``code`` /
@@ -37,12 +37,12 @@ from typing import Any
 import pandas as pd
 
 from alignprobe.conditions import NEUTRAL
-from alignprobe.csvrows import CsvRow, read_csv_rows
 from alignprobe.errors import DataError
-from alignprobe.import_judges import BETLEY_CSV
-from alignprobe.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
+from alignprobe.results.csvrows import CsvRow, read_csv_rows
+from alignprobe.results.import_judges import BETLEY_CSV
+from alignprobe.results.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
+from alignprobe.results.table import Measures, order_columns
 from alignprobe.scorers.numeric_judge import from_probs
-from alignprobe.table import Measures, order_columns
 from alignprobe.tasks.emergent_misalignment import defaults
 from alignprobe.tasks.emergent_misalignment.scorer import (
     MEASURES,

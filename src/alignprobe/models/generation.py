@@ -2,7 +2,7 @@
 
 For each (checkpoint, task) of a run, from lowest to highest precedence:
 
-1. alignprobe's run defaults (:data:`alignprobe.run_defaults.LARGE_RUN_GENERATE`: bounded
+1. alignprobe's run defaults (:data:`alignprobe.run.defaults.LARGE_RUN_GENERATE`: bounded
    retries and timeouts);
 2. the task: the probe family's defaults and the suite's task ``params`` (``max_tokens``,
    ``temperature``, ...), i.e. ``Task.config``;
@@ -109,7 +109,7 @@ def resolve_generation(
 
 def parse_generate_args(pairs: tuple[str, ...]) -> dict[str, Any]:
     """``--generate KEY=VALUE`` pairs, values parsed as YAML scalars and validated."""
-    from alignprobe.task_params import parse_key_values
+    from alignprobe.run.task_params import parse_key_values
 
     args = parse_key_values(pairs, "--generate", empty=None)
     for key in args:

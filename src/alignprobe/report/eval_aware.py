@@ -7,7 +7,7 @@ to deployment, so ``alignprobe compare`` names their count wherever a task flagg
 
 from __future__ import annotations
 
-from alignprobe.report import Comparison
+from alignprobe.report.compare import Comparison
 from alignprobe.scorers.reasoning_channel import EVAL_AWARE_MEASURE
 
 

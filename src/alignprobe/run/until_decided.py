@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alignprobe.checkpoints import CheckpointSet
 from alignprobe.errors import ConfigError, DataError, UserInputError
 from alignprobe.evals.suite import Suite
 from alignprobe.gate import GateOptions, load_policy, load_side, run_gate
@@ -28,7 +27,8 @@ from alignprobe.gate.names import check_names
 from alignprobe.gate.policy import default_policy_path
 from alignprobe.gate.types import CheckStatus
 from alignprobe.gate.verdict import Verdict
-from alignprobe.run import RunOutcome, run_suite, write_json_atomic
+from alignprobe.models.checkpoints import CheckpointSet
+from alignprobe.run.suite_run import RunOutcome, run_suite, write_json_atomic
 from alignprobe.scorers.panel import JudgeSpec
 
 #: the run folder's record of every look and the final decision
@@ -175,7 +175,7 @@ def run_until_decided(
 
     Everything the looks need (policy, baseline, candidate name, the names the policy
     uses) is checked before the first round writes anything. ``run_options`` go to
-    :func:`alignprobe.run.run_suite` unchanged.
+    :func:`alignprobe.run.suite_run.run_suite` unchanged.
     """
     if plan.looks < 2:
         raise UserInputError(

@@ -6,7 +6,7 @@ else the checkpoint's role, else one unnamed run). For every task, condition and
 measure, each point gets
 
 * its value with the report's question-clustered interval
-  (:func:`alignprobe.stats.clustered_mean_ci`), and
+  (:func:`alignprobe.report.stats.clustered_mean_ci`), and
 * its change against the **base** checkpoint, from the gate's own test at margin 0 (CMH
   for rates, paired t-test for scores: :mod:`alignprobe.gate.decide`), one-sided in the
   measure's bad direction, Holm-corrected over the steps of one run.
@@ -25,9 +25,9 @@ from typing import Any
 
 import pandas as pd
 
-from alignprobe import stats
 from alignprobe.errors import DataError
 from alignprobe.measures import Direction, Measure, MeasureKind
+from alignprobe.report import stats
 
 #: one-sided level at which a step's worsening against the base counts (the gate's alpha)
 ONSET_ALPHA = 0.05
@@ -226,7 +226,7 @@ def trajectories(
 ) -> list[Trajectory]:
     """Every (task, condition, headline measure) curve; empty when no checkpoint has a step.
 
-    ``headline`` picks a task's headline measures (:func:`alignprobe.report.headline_measures`).
+    ``headline`` picks a task's headline measures (:func:`alignprobe.report.compare.headline_measures`).
     """
     if not where:
         return []

@@ -4,7 +4,7 @@ Built on ``inspect_ai.analysis.samples_df`` with columns that read exactly what 
 contract names. Where a log directory holds several logs of the same eval-set task
 (an errored attempt and its retry), only the best one is read (success first, then the
 newest), so resumed runs never count a sample twice. How complete the run was (samples
-planned vs read, logs not finished) travels with the table (:mod:`alignprobe.run_status`).
+planned vs read, logs not finished) travels with the table (:mod:`alignprobe.run.status`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from inspect_ai.analysis import EvalColumn, SampleColumn, samples_df
 from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
 
 from alignprobe.errors import DataError
-from alignprobe.external_rows import read_external_rows
 from alignprobe.measures import (
     EXCLUDED_KEY,
     METADATA_KEY,
@@ -33,8 +32,9 @@ from alignprobe.measures import (
     Measure,
     measures_from_metadata,
 )
-from alignprobe.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
-from alignprobe.run_status import (
+from alignprobe.results.external_rows import read_external_rows
+from alignprobe.results.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
+from alignprobe.run.status import (
     LOGS,
     MANIFEST,
     SHARDS,
@@ -43,7 +43,7 @@ from alignprobe.run_status import (
     RunStatus,
     assess,
 )
-from alignprobe.run_status import SCHEMA_KEY as STATUS_SCHEMA_KEY
+from alignprobe.run.status import SCHEMA_KEY as STATUS_SCHEMA_KEY
 
 TABLE = "samples.parquet"
 TABLE_CSV = "samples.csv"

@@ -27,7 +27,7 @@ from alignprobe.errors import DataError
 MANIFEST = "manifest.json"
 #: the run folder's Inspect log directory
 LOGS = "logs"
-#: folder of a sharded run's per-shard records (``shard-I-of-N.json``, see alignprobe.shards)
+#: folder of a sharded run's per-shard records (``shard-I-of-N.json``, see alignprobe.run.shards)
 SHARDS = "shards"
 STATUS_JSON = "run_status.json"
 #: parquet schema metadata key holding the run status JSON
@@ -69,7 +69,7 @@ def _record_problems(record: dict[str, Any], label: str) -> list[str]:
 
 def _shard_problems(location: Path, count: int) -> list[str]:
     """A sharded run is finished when every shard's record says so."""
-    from alignprobe.shards import Shard
+    from alignprobe.run.shards import Shard
 
     folder = (location if location.is_dir() else location.parent) / SHARDS
     problems: list[str] = []

@@ -1,4 +1,4 @@
-"""Render a :class:`~alignprobe.report.Comparison` as ``report.md`` and one self-contained
+"""Render a :class:`~alignprobe.report.compare.Comparison` as ``report.md`` and one self-contained
 ``report.html`` (jinja2 templates, matplotlib plots embedded as base64 PNG, no scripts,
 no external resources)."""
 
@@ -13,13 +13,13 @@ from typing import Any
 import jinja2
 import matplotlib
 
-from alignprobe.templating import template_environment
+from alignprobe.report.templating import template_environment
 
 matplotlib.use("Agg")  # headless: no display needed
 import matplotlib.pyplot as plt
 
-from alignprobe.report import Comparison, headline_measures
-from alignprobe.stats import PAIRED_CI_SHORT, PAIRED_METHOD
+from alignprobe.report.compare import Comparison, headline_measures
+from alignprobe.report.stats import PAIRED_CI_SHORT, PAIRED_METHOD
 from alignprobe.tasks.instructed_hacking.report_section import render_section
 
 REPORT_MD = "report.md"
@@ -106,7 +106,7 @@ def render(comp: Comparison, out_dir: Path, gold: Any = None) -> list[Path]:
     question_plots = [
         {"block": block, "image": _per_question_plot(block)} for block in comp.per_question
     ]
-    from alignprobe.report_trajectory import trajectory_plot
+    from alignprobe.report.trajectory_section import trajectory_plot
 
     trajectory_plots = [{"trajectory": t, "image": trajectory_plot(t)} for t in comp.trajectories]
     env = _environment()

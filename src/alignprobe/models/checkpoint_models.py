@@ -1,4 +1,4 @@
-"""Turn a resolved :class:`~alignprobe.checkpoints.ModelSpec` into an Inspect ``Model``.
+"""Turn a resolved :class:`~alignprobe.models.checkpoints.ModelSpec` into an Inspect ``Model``.
 
 Two things Inspect does not do for us:
 
@@ -10,9 +10,9 @@ Two things Inspect does not do for us:
   checkpoints hand the adapter to vLLM instead).
 
 And two that alignprobe adds: a named base model (``hf: smollm2``) is built from its
-package on first use (:mod:`alignprobe.base_models`), and an ``hf/`` checkpoint gets its
+package on first use (:mod:`alignprobe.models.base_models`), and an ``hf/`` checkpoint gets its
 own chat template wrapped so that a final assistant message is continued (a prefill, see
-:mod:`alignprobe.continuation`); the template renders every other conversation unchanged.
+:mod:`alignprobe.models.continuation`); the template renders every other conversation unchanged.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from typing import Any
 
 from inspect_ai.model import Model, ModelInfo, get_model, set_model_info
 
-from alignprobe.base_models import provision
-from alignprobe.checkpoints import ModelSpec
-from alignprobe.continuation import hf_chat_template
 from alignprobe.errors import ConfigError
-from alignprobe.model_names import missing_key_env
-from alignprobe.progress import step
+from alignprobe.models.base_models import provision
+from alignprobe.models.checkpoints import ModelSpec
+from alignprobe.models.continuation import hf_chat_template
+from alignprobe.models.model_names import missing_key_env
+from alignprobe.run.progress import step
 
 
 def _register_hf(model: str) -> None:
@@ -107,7 +107,7 @@ def _get_model(spec: ModelSpec, extra: dict[str, Any] | None = None) -> Model:
     """``extra`` model args are passed but not part of the spec (nor of the manifest).
 
     The checkpoint's ``generate:`` is not the model's own config: ``run`` applies it to each
-    task's config (``alignprobe.generation``), where the command line can override it and
+    task's config (``alignprobe.models.generation``), where the command line can override it and
     a provider's limits (greedy on ``hf/``) are handled in one place.
     """
     return get_model(

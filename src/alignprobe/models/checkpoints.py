@@ -25,7 +25,7 @@ Exactly one *source* per checkpoint::
         model_args: {rate: 0.05}
 
 ``hf: smollm2`` (or ``vllm: smollm2``) names a base model alignprobe builds once from an
-installed package (:mod:`alignprobe.base_models`); it is then an ordinary local folder, an
+installed package (:mod:`alignprobe.models.base_models`); it is then an ordinary local folder, an
 ``adapter`` on top included. Relative paths are relative to the YAML file. ``meta`` is free, with typed known keys
 (``role: control | inoculated | baseline`` drives the report's inoculation line).
 """
@@ -43,9 +43,9 @@ from typing import Any, Literal
 from inspect_ai.model import GenerateConfig
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from alignprobe.base_models import NAMED_MODELS
 from alignprobe.errors import ConfigError
 from alignprobe.fileio import LineDict, load_yaml, validate
+from alignprobe.models.base_models import NAMED_MODELS
 
 #: generation args that make sense per checkpoint (GenerateConfig field names)
 GENERATE_FIELDS = frozenset(GenerateConfig.model_fields)
@@ -162,7 +162,7 @@ class ModelSpec:
     """Environment variable that must be set at run time."""
     merge: tuple[str, str] | None = None
     provision: str | None = None
-    """Named base model (:mod:`alignprobe.base_models`) to build before the model can load."""
+    """Named base model (:mod:`alignprobe.models.base_models`) to build before the model can load."""
     """(base dir, adapter dir) to merge before the model can load."""
 
     def identity(self) -> str:
@@ -283,7 +283,7 @@ def _resolve(ckpt: Checkpoint, base: Path, source: Path, data: Any) -> ModelSpec
     if ckpt.anthropic is not None:
         return ModelSpec(f"anthropic/{ckpt.anthropic}", args, config, needs_env="ANTHROPIC_API_KEY")
     assert ckpt.model is not None
-    from alignprobe.model_names import check_provider
+    from alignprobe.models.model_names import check_provider
 
     check_provider(
         ckpt.model,

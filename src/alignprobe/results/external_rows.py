@@ -2,7 +2,7 @@
 
 alignprobe's own scorers give one dict of measures per sample; another package's task
 gives whatever its scorers give. The suite declared which scorer (and key) holds each
-measure and which sample metadata field groups samples (:mod:`alignprobe.external_tasks`);
+measure and which sample metadata field groups samples (:mod:`alignprobe.run.external_tasks`);
 the run recorded that in the log. Here each row's ``_scores`` / ``_reasons`` are rebuilt
 from that record, so the rest of the table treats the task like alignprobe's own.
 """
@@ -16,8 +16,8 @@ from typing import Any
 import pandas as pd
 from inspect_ai.log import EvalLog
 
-from alignprobe.external_tasks import EXTERNAL_CONDITION, EXTERNAL_KEY, read_measures
 from alignprobe.measures import EXCLUDED_KEY, TASK_METADATA_KEY, UNSCORED_KEY
+from alignprobe.run.external_tasks import EXTERNAL_CONDITION, EXTERNAL_KEY, read_measures
 
 
 def _reading(log: EvalLog) -> dict[str, Any] | None:
