@@ -131,6 +131,11 @@ def run_demo(
     started = time.monotonic()
     log(f"alignprobe run --suite {suite_path} --checkpoints {checkpoints_path} "
         f"--judge {defaults.DEMO_JUDGE} --out {run_dir}")  # fmt: skip
+    evaluations = len(plan.checkpoints["checkpoints"]) * sum(
+        len(task.get("conditions", ["neutral"])) for task in plan.suite["tasks"]
+    )
+    if display == "none":  # minutes without a line otherwise
+        log(f"  {evaluations} evaluations, no progress display (--display rich shows it)")
     outcome = run_suite(
         load_suite(suite_path),
         load_checkpoints(checkpoints_path),
