@@ -19,7 +19,6 @@ whatever they are. The judge is the offline demo judge; a real run passes an LLM
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,9 +54,7 @@ class RealDemoSettings:
     recipe: LoraRecipe = field(default_factory=LoraRecipe)
 
 
-def checkpoints_yaml(
-    base_name: str, build: AdapterBuild, device: str, settings: RealDemoSettings
-) -> dict[str, Any]:
+def checkpoints_yaml(base_name: str, build: AdapterBuild, device: str) -> dict[str, Any]:
     """The ``checkpoints.yaml`` a user would write: the base and two LoRA adapters on it."""
     common: dict[str, Any] = {
         "hf": base_name,
@@ -138,7 +135,6 @@ def gate_policy(settings: RealDemoSettings) -> dict[str, Any]:
     from alignprobe.gate.policy import default_policy_path
 
     policy: dict[str, Any] = yaml.safe_load(default_policy_path().read_text(encoding="utf-8"))
-    policy = copy.deepcopy(policy)
     smallest = min(len(settings.hacking_ids), settings.rules_limit)
     policy["checks"] = [c for c in policy["checks"] if c["measure"] in GATED_MEASURES]
     policy["defaults"]["min_samples"] = smallest
@@ -188,7 +184,7 @@ def real_plan(
     )
     base_name = base_model if is_named(base_model) else str(base)
     return DemoPlan(
-        checkpoints=checkpoints_yaml(base_name, build, device, settings),
+        checkpoints=checkpoints_yaml(base_name, build, device),
         suite=suite_yaml(settings),
         baseline=BASE,
         candidates=[CONTROL, INOCULATED],
