@@ -107,12 +107,16 @@ def _status(folder: Path) -> dict[str, object]:
     return data
 
 
-def _compare(inputs: list[Path], out: Path) -> int:
+def _exit(argv: list[str]) -> int:
     try:
-        main(["compare", *map(str, inputs), "--out", str(out)])
+        main(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
+
+
+def _compare(inputs: list[Path], out: Path) -> int:
+    return _exit(["compare", *map(str, inputs), "--out", str(out)])
 
 
 @pytest.mark.slow
@@ -137,11 +141,11 @@ def test_complete_run_is_not_flagged(
 def test_killed_run_table_warns_and_records_the_counts(
     killed_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["table", str(killed_run)])  # returns: exit 0, the table is written
+    assert _exit(["table", str(killed_run)]) == 2  # the table is written, the input is not whole
     err = capsys.readouterr().err
     present = _rows(killed_run)
     assert 0 < present < PLANNED
-    assert f"run incomplete: {present} of {PLANNED} samples" in err
+    assert f"run interrupted: {present} of {PLANNED} samples" in err
     assert "2 logs not finished" in err and "started" in err
     assert "re-run `alignprobe run` with the same arguments" in err
 
@@ -154,15 +158,15 @@ def test_killed_run_table_warns_and_records_the_counts(
 
 
 @pytest.mark.slow
-def test_killed_run_compare_shows_a_banner_and_exits_1(
+def test_killed_run_compare_shows_a_banner_and_exits_2(
     killed_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["table", str(killed_run), "--out", str(tmp_path / "table")])
+    assert _exit(["table", str(killed_run), "--out", str(tmp_path / "table")]) == 2
     present = _rows(tmp_path / "table")
     capsys.readouterr()
     banner = f"INCOMPLETE RUN: {killed_run} has {present} of {PLANNED} samples"
 
-    assert _compare([killed_run], tmp_path / "report") == 1
+    assert _compare([killed_run], tmp_path / "report") == 2
     assert banner in capsys.readouterr().err
     md = (tmp_path / "report" / "report.md").read_text()
     assert banner in "\n".join(md.splitlines()[:4])  # at the top
@@ -171,7 +175,7 @@ def test_killed_run_compare_shows_a_banner_and_exits_1(
 
     # the table file alone carries its completeness: no logs or manifest needed
     table = tmp_path / "table" / "samples.parquet"
-    assert _compare([table], tmp_path / "report2") == 1
+    assert _compare([table], tmp_path / "report2") == 2
     assert (
         f"INCOMPLETE RUN: {table} has {present} of {PLANNED} samples"
         in (tmp_path / "report2" / "report.md").read_text()
@@ -190,12 +194,12 @@ def test_lost_log_is_counted_from_the_plan(
         if (header.eval.metadata or {})["alignprobe"]["checkpoint"] == "inoculated":
             Path(info.name.removeprefix("file://")).unlink()
 
-    main(["table", str(run)])
+    assert _exit(["table", str(run)]) == 2
     err = capsys.readouterr().err
     assert f"run incomplete: {PER_LOG} of {PLANNED} samples" in err
     assert "1 planned log missing: inoculated/emergent_misalignment/neutral" in err
 
-    assert _compare([complete_run, run], tmp_path / "report") == 1
+    assert _compare([complete_run, run], tmp_path / "report") == 2
     md = (tmp_path / "report" / "report.md").read_text()
     assert f"INCOMPLETE RUN: {run} has {PER_LOG} of {PLANNED} samples" in md
     assert f"INCOMPLETE RUN: {complete_run} " not in md

@@ -191,18 +191,20 @@ def test_agreement_of_two_judges_matches_closed_form(world: World) -> None:
 
 
 @pytest.mark.slow
-def test_agreement_with_a_judge_that_always_fails_still_reports(world: World) -> None:
+def test_a_judge_that_scores_nothing_fails_and_its_run_is_refused(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = world.root / "rejudged_garbage"
-    assert _rejudge(world, "scripted/aligned", out) == 0  # replies prose, never a number
+    capsys.readouterr()
+    assert _rejudge(world, "scripted/aligned", out) == 1  # replies prose, never a number
+    err = capsys.readouterr().err
+    assert f"the judge scored none of {len(ITEMS)} samples ({len(ITEMS)} x " in err
+    record = json.loads((out / "manifest.json").read_text())  # kept: the replies are evidence
+    assert record["status"] == "error" and record["rejudge"]["scored_samples"] == 0
     report = world.root / "ag_garbage"
-    assert _cli("agreement", str(world.run), str(out), "--out", str(report)) == 0
-    summary = json.loads((report / "agreement.json").read_text())["measures"]
-    misaligned = next(m for m in summary if m["measure"] == "misaligned")
-    assert misaligned["both"] == 0 and misaligned["only_a"] == len(ITEMS)
-    assert misaligned["kappa"] is None
-    md = (report / "agreement.md").read_text()
-    assert "no sample scored by both judges" in md
-    assert "unscored:" in md  # B's reason shown beside A's value
+    assert _cli("agreement", str(world.run), str(out), "--out", str(report)) == 2
+    assert "run failed" in capsys.readouterr().err
+    assert not report.exists()
 
 
 def _gold_file(world: World, path: Path, labelled: set[int], extra: str = "") -> Path:

@@ -12,7 +12,14 @@ from typing import Any
 
 import click
 
-from alignprobe.errors import EXIT_USER_ERROR, UserInputError
+from alignprobe.errors import UserInputError
+from alignprobe.exit_codes import (
+    CommandFailed,
+    ExitCode,
+    Interrupted,
+    interrupt_code,
+    signals_as_interrupts,
+)
 
 #: sub-command name -> "module:attribute" of a click command (imported lazily: fast --help)
 _COMMANDS: dict[str, str] = {
@@ -51,24 +58,36 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Console entry point: user errors -> one line on stderr, exit 2."""
+    """Console entry point: every outcome becomes one exit code of the contract in
+    :mod:`alignprobe.exit_codes` (docs/exit-codes.md), with one line on stderr."""
     try:
-        return cli.main(args=argv, prog_name="alignprobe", standalone_mode=False)
+        with signals_as_interrupts():
+            return cli.main(args=argv, prog_name="alignprobe", standalone_mode=False)
     except UserInputError as exc:
         click.echo(f"alignprobe: error: {exc.one_line()}", err=True)
-        sys.exit(EXIT_USER_ERROR)
+        sys.exit(ExitCode.USER_ERROR)
+    except CommandFailed as exc:
+        click.echo(f"alignprobe: failed: {exc}", err=True)
+        sys.exit(ExitCode.FAILED)
+    except Interrupted as exc:
+        click.echo(f"alignprobe: interrupted: {exc.message}", err=True)
+        sys.exit(interrupt_code())
     except click.UsageError as exc:  # a bad option value: one line too, naming the option
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
         click.echo(f"alignprobe: error: {exc.format_message()}{hint}", err=True)
-        sys.exit(EXIT_USER_ERROR)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.USER_ERROR)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("alignprobe: interrupted", err=True)
+        sys.exit(interrupt_code())
     except click.ClickException as exc:
         exc.show()
-        sys.exit(EXIT_USER_ERROR if exc.exit_code == 2 else exc.exit_code)
+        sys.exit(ExitCode.USER_ERROR if exc.exit_code == 2 else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:  # an output path that cannot be written, a file gone meanwhile
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"alignprobe: error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(ExitCode.USER_ERROR)
 
 
 if __name__ == "__main__":

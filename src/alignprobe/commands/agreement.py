@@ -13,15 +13,17 @@ from pathlib import Path
 
 import click
 
+from alignprobe.commands.locations import LOCAL_OUT_FOLDER, RUN_LOCATION
+
 
 @click.command("agreement")
-@click.argument("a", type=click.Path(path_type=Path))
-@click.argument("b", type=click.Path(path_type=Path))
+@click.argument("a", type=RUN_LOCATION)
+@click.argument("b", type=RUN_LOCATION)
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=LOCAL_OUT_FOLDER,
     default=None,
-    help="Report folder [default: B/agreement].",
+    help="Report folder [default: B/agreement; for a run at a URL, uploaded there].",
 )
 @click.option(
     "--show",
@@ -35,6 +37,7 @@ def agreement_command(a: Path, b: Path, out: Path | None, show: int) -> None:
     from alignprobe.judging.agreement import agreement
     from alignprobe.judging.pairs import pair_tables
     from alignprobe.judging.render import render_pair, stat
+    from alignprobe.run.storage import join, publish, remote_origin
     from alignprobe.run.suite_run import write_json_atomic
 
     report = agreement(pair_tables(a, b), str(a), str(b), shown=show)
@@ -48,5 +51,7 @@ def agreement_command(a: Path, b: Path, out: Path | None, show: int) -> None:
         else:
             numbers = f"Spearman {stat(m.spearman)}, alpha {stat(m.alpha)}"
         click.echo(f"{m.task} {m.measure.name}: {numbers} (n={m.both})")
-    for path in [*paths, json_path]:
+    origin = remote_origin(b) if out is None else None
+    written = [*paths, json_path]
+    for path in publish(written, join(origin, "agreement")) if origin is not None else written:
         click.echo(f"wrote {path}")

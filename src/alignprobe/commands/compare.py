@@ -7,8 +7,6 @@ Exit codes: 0 the report was written; 1 it was written, but an input's run did n
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import click
@@ -28,26 +26,6 @@ def _roles(pairs: tuple[str, ...]) -> dict[str, str]:
             )
         out[name] = role
     return out
-
-
-def _check_out_folder(out: Path) -> None:
-    """The report folder can be created and written: refused before any input is read."""
-    from alignprobe.errors import UserInputError
-
-    existing = out.absolute()
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    problem = (
-        "is not a folder"
-        if not existing.is_dir()
-        else "is not writable"
-        if not os.access(existing, os.W_OK | os.X_OK)
-        else None
-    )
-    if problem is not None:
-        raise UserInputError(
-            f"cannot write the report folder {out}: {existing} {problem}", field="--out"
-        )
 
 
 def _check_role_names(roles: dict[str, str], checkpoints: set[str]) -> None:
@@ -113,11 +91,11 @@ def compare_command(
     from alignprobe.report.compare import compare, load_inputs
     from alignprobe.report.render import render
     from alignprobe.report.summary import summary_lines
+    from alignprobe.run.status import IncompleteRunError
     from alignprobe.run.storage import mirror_dir, publish
 
     url = out if isinstance(out, str) else None
     out = mirror_dir(url) if url is not None else Path(out)  # rendered here, then uploaded
-    _check_out_folder(out)
     role_of = _roles(roles)
     loaded = load_inputs(list(inputs), role_of)
     _check_role_names(role_of, set(loaded.table["checkpoint"].astype(str)))
@@ -141,7 +119,9 @@ def compare_command(
     written = [*render(comparison, out, gold=gold_report), *gold_paths]
     for path in publish(written, url) if url is not None else written:
         click.echo(f"wrote {path}")
-    for line in comparison.incomplete:
+    for line in comparison.incomplete[1:]:
         click.echo(f"alignprobe: {line}", err=True)
-    if comparison.incomplete:
-        sys.exit(1)
+    if comparison.incomplete:  # the report is written, banner on top; the input is not whole
+        raise IncompleteRunError(
+            f"{comparison.incomplete[0]} (report written with that banner; exit 2)"
+        )

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import click
 
+from alignprobe.commands.locations import LOCAL_OUT_FOLDER
+
 #: imported by the demo's training, judge and hf provider (the `demo` extra)
 _DEMO_MODULES = (
     "torch", "transformers", "accelerate", "safetensors", "tokenizers", "sklearn", "peft", "gguf",
@@ -24,7 +26,7 @@ _DEMO_MODULES = (
 @click.command("demo")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=LOCAL_OUT_FOLDER,
     default=Path("results/demo"),
     show_default=True,
     help="Folder for checkpoints.yaml, the suite, the run, the report and the gate verdicts.",

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from alignprobe.commands.locations import RUN_LOCATION
+from alignprobe.commands.locations import LOCAL_OUT_FILE, RUN_LOCATION
 from alignprobe.gate.types import GateMode, GateTest
 
 _PATH = click.Path(path_type=Path)
@@ -85,12 +85,15 @@ def spending_options(command: Any) -> Any:
     "--policy", type=_PATH, default=None, help="Gate policy YAML [default: built-in gate.yaml]."
 )
 @click.option(
-    "--junit", type=_PATH, default=None, help="Write JUnit XML here (one testcase per check)."
+    "--junit",
+    type=LOCAL_OUT_FILE,
+    default=None,
+    help="Write JUnit XML here (one testcase per check).",
 )
 @click.option(
     "--json",
     "json_path",
-    type=_PATH,
+    type=LOCAL_OUT_FILE,
     default=None,
     help="Write the verdict here [default: verdict.json beside the candidate].",
 )
@@ -206,7 +209,8 @@ def gate_command(
         policy_source=policy or default_policy_path(),
         options=GateOptions(allow_judge_mismatch, allow_version_mismatch, looks, correction),
     )
-    click.echo(terminal_table(verdict))
+    # every file asked for is written before the verdict is printed: a failed write is one
+    # error line and exit 2, never a PASS on the terminal followed by a traceback
     written: list[Path | str] = [verdict.write(json_path or _default_verdict_path(candidate[-1]))]
     origin = remote_origin(candidate[-1]) if json_path is None else None
     if origin is not None:  # beside the candidate's logs in the store, as for a local run
@@ -216,6 +220,7 @@ def gate_command(
     summary = append_step_summary(verdict)
     if summary is not None:
         written.append(summary)
+    click.echo(terminal_table(verdict))
     for path in written:
         click.echo(f"wrote {path}")
     sys.exit(verdict.exit_code)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import click
 
+from alignprobe.commands.locations import LOCAL_OUT_FILE, LOCAL_OUT_FOLDER, RUN_LOCATION
+
 
 @click.group("gold")
 def gold_command() -> None:
@@ -35,8 +37,8 @@ def _measure_list(values: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 @gold_command.command("template")
-@click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="CSV to write.")
+@click.argument("run_dir", type=RUN_LOCATION)
+@click.option("--out", required=True, type=LOCAL_OUT_FILE, help="CSV to write.")
 @click.option(
     "--per-stratum",
     type=click.IntRange(min=1),
@@ -58,9 +60,9 @@ def template_command(
     """Write a blank, stratified labelling sheet for the judged samples of RUN_DIR."""
     from alignprobe.errors import UserInputError
     from alignprobe.judging.gold import default_measures, template_rows, write_template
-    from alignprobe.results.table import load_table
+    from alignprobe.results.table import load_complete_table
 
-    table, known = load_table(run_dir)
+    table, known = load_complete_table(run_dir, "draw a labelling template")
     judged = (
         set(table.loc[table["judge_id"].notna(), "task"].astype(str))
         if "judge_id" in table
@@ -79,13 +81,13 @@ def template_command(
 
 
 @gold_command.command("report")
-@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("run_dir", type=RUN_LOCATION)
 @click.option("--labels", required=True, type=click.Path(path_type=Path), help="Gold labels CSV.")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=LOCAL_OUT_FOLDER,
     default=None,
-    help="Report folder [default: RUN_DIR/gold].",
+    help="Report folder [default: RUN_DIR/gold; for a run at a URL, uploaded there].",
 )
 @click.option(
     "--power-tuning/--no-power-tuning",
@@ -97,9 +99,10 @@ def report_command(run_dir: Path, labels: Path, out: Path | None, power_tuning: 
     """The judge of RUN_DIR against human labels, and PPI-corrected rates."""
     from alignprobe.judging.gold_report import write_gold_report
     from alignprobe.judging.render import stat
-    from alignprobe.results.table import load_table
+    from alignprobe.results.table import load_complete_table
+    from alignprobe.run.storage import join, publish, remote_origin
 
-    table, measures = load_table(run_dir)
+    table, measures = load_complete_table(run_dir, "report on gold labels")
     folder = out if out is not None else (run_dir if run_dir.is_dir() else run_dir.parent) / "gold"
     lam = None if power_tuning else 1.0
     report, paths = write_gold_report(table, measures, labels, folder, lam=lam)
@@ -119,5 +122,6 @@ def report_command(run_dir: Path, labels: Path, out: Path | None, power_tuning: 
             f"{stat(rate.judge_rate)}, corrected {stat(c.value)} [{stat(c.low)}, {stat(c.high)}]"
             f"{' (' + rate.note + ')' if rate.note else ''}"
         )
-    for path in paths:
+    origin = remote_origin(run_dir) if out is None else None
+    for path in publish(paths, join(origin, "gold")) if origin is not None else paths:
         click.echo(f"wrote {path}")

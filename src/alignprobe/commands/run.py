@@ -1,18 +1,20 @@
 """``alignprobe run``: a suite over the checkpoints of ``checkpoints.yaml`` into one run dir.
 
-Exit codes: 0 every log succeeded, 1 some log ended in error or was cancelled (re-run the
-same command to finish it), 2 a user error (bad suite or checkpoints file, no judge).
+Exit codes (docs/exit-codes.md): 0 every planned log succeeded, 1 some log ended in error
+(re-run the same command to finish it), 2 a user error (bad suite or checkpoints file, no
+judge), 130 / 143 interrupted by Ctrl-C / SIGTERM (recorded as interrupted; re-run the same
+command to resume, finished samples are kept).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from alignprobe.commands.gate import SPENDING_CHOICES, checked_spending
 from alignprobe.commands.locations import OUT_LOCATION
+from alignprobe.exit_codes import CommandFailed
 
 
 @click.command("run")
@@ -249,8 +251,10 @@ def run_command(
         for log in outcome.failed:
             message = log.error.message if log.error else log.status
             click.echo(f"alignprobe: log did not succeed: {log.location}: {message}", err=True)
-        click.echo("alignprobe: re-run the same command to finish the missing samples", err=True)
-        sys.exit(1)
+        raise CommandFailed(
+            f"{len(outcome.failed)} of {len(outcome.logs)} log(s) ended in error; re-run the "
+            "same command to finish the missing samples"
+        )
     if shard is not None and shard.count > 1:
         click.echo(f"shard {shard} complete: {run_dir} (the run is complete when every shard is)")
     else:

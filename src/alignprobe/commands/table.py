@@ -1,10 +1,11 @@
 """``alignprobe table``: a run's logs -> ``samples.parquet``, ``samples.csv``, ``measures.json``
 and ``run_status.json``.
 
-Exit codes: 0 the table was written, also for a run that did not finish: the table holds
-every sample the logs have, a loud warning on stderr says how many of how many, and
-``run_status.json`` records it for ``compare`` (banner, exit 1) and ``gate`` (refuses);
-2 a user error (no logs folder).
+Exit codes (docs/exit-codes.md): 0 the table of a complete run was written; 2 a user error
+(no logs folder), or a run that is not complete (interrupted, empty, a log in error, a
+shard missing): the table is still written with every sample the logs have, one line on
+stderr says how many of how many and what to do, and ``run_status.json`` records it for
+``compare`` (banner) and ``gate`` (cannot decide).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from pathlib import Path
 
 import click
 
-from alignprobe.commands.locations import RUN_LOCATION
+from alignprobe.commands.locations import LOCAL_OUT_FOLDER, RUN_LOCATION
 
 
 @click.command("table")
 @click.argument("run_dir", type=RUN_LOCATION)
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=LOCAL_OUT_FOLDER,
     default=None,
     help="Folder for the table [default: RUN_DIR].",
 )
@@ -31,7 +32,7 @@ def table_command(run_dir: Path, out: Path | None) -> None:
     of its logs and written back beside them unless --out says where.
     """
     from alignprobe.results.table import read_run, write_table
-    from alignprobe.run.status import RERUN_HINT
+    from alignprobe.run.status import IncompleteRunError
     from alignprobe.run.storage import publish, remote_origin
 
     built = read_run(run_dir)
@@ -48,4 +49,8 @@ def table_command(run_dir: Path, out: Path | None) -> None:
     for path in publish(paths, origin) if origin is not None else paths:
         click.echo(f"wrote {path}")
     if status is not None and not status.complete:
-        click.echo(f"alignprobe: run incomplete: {status.summary()}; {RERUN_HINT}", err=True)
+        raise IncompleteRunError(
+            f"run {status.state.value}: {status.summary()}; the table holds what there is; "
+            f"{status.hint()}",
+            source=origin or run_dir,
+        )

@@ -17,7 +17,7 @@ import pandas as pd
 from alignprobe.errors import DataError, UserInputError
 from alignprobe.measures import Measure
 from alignprobe.results.table import load_run_table
-from alignprobe.run.status import manifest_problems
+from alignprobe.run.status import manifest_problems, require_complete
 
 #: columns the gate cannot work without
 REQUIRED_COLUMNS = ("checkpoint", "task", "question_id")
@@ -74,6 +74,9 @@ def load_side(location: str | Path, role: str, checkpoint: str | None = None) ->
         raise DataError("not found (expected a run directory or a table)", source=path)
     loaded = load_run_table(path)
     df, measures = loaded.df, loaded.measures
+    if df.empty:  # a run stopped before its first sample: say what it is, not "0 checkpoints"
+        require_complete(loaded.status, path, f"gate the {role}")
+        raise DataError("the table has no rows: nothing to gate", source=path)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise DataError(f"table lacks column(s) {', '.join(missing)}", source=path)

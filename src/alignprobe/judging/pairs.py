@@ -14,7 +14,7 @@ import pandas as pd
 
 from alignprobe.errors import DataError
 from alignprobe.measures import Measure, MeasureKind
-from alignprobe.results.table import Measures, load_table
+from alignprobe.results.table import Measures, load_complete_table
 
 SAMPLE_KEY = ["checkpoint", "task", "condition", "sample_id", "epoch"]
 SIDES = ("a", "b")
@@ -70,8 +70,8 @@ def _judges(df: pd.DataFrame, task: str) -> list[str]:
 
 def pair_tables(a: Path, b: Path) -> JudgedPairs:
     """Load both results (run folders or table files) and pair their rows."""
-    df_a, measures_a = load_table(a)
-    df_b, measures_b = load_table(b)
+    df_a, measures_a = load_complete_table(a, "measure agreement")
+    df_b, measures_b = load_complete_table(b, "measure agreement")
     df_a, df_b = _key_frame(df_a, a), _key_frame(df_b, b)
     judged = {str(t) for df in (df_a, df_b) for t in _judged_tasks(df)}
     measures = {

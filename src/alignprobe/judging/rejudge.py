@@ -16,6 +16,7 @@ settings, so ``table``, ``compare`` and ``gate`` read it like any run.
 
 from __future__ import annotations
 
+import math
 import shutil
 import sys
 import uuid
@@ -32,10 +33,13 @@ from inspect_ai.model import GenerateConfig, Model, ModelConfig, get_model
 
 from alignprobe.errors import ConfigError, DataError, UserInputError
 from alignprobe.evals.suite import task_function
-from alignprobe.measures import METADATA_KEY
-from alignprobe.results.table import TABLE, select_logs
-from alignprobe.run.status import LOGS, MANIFEST, manifest_problems, read_manifest
-from alignprobe.run.suite_run import check_judge, judge_roles, write_json_atomic
+from alignprobe.exit_codes import CommandFailed
+from alignprobe.measures import METADATA_KEY, UNSCORED_KEY, measures_from_metadata
+from alignprobe.results.table import TABLE, load_run_table, select_logs
+from alignprobe.run.defaults import LARGE_RUN_GENERATE
+from alignprobe.run.status import LOGS, MANIFEST, read_manifest, require_complete
+from alignprobe.run.storage import RunStore, is_remote, mirror_dir, upload_folder
+from alignprobe.run.suite_run import check_judge, write_json_atomic
 from alignprobe.scorers.grader import GRADER_ROLE
 from alignprobe.scorers.panel import JudgeSpec, check_panel, judge_spec
 
@@ -44,16 +48,20 @@ PROMPT_PARAMS = ("judge_prompt", "judge_prompts")
 METHOD_PARAM = "judge_method"
 #: key of the provenance block in the new run's manifest and in each log's run metadata
 REJUDGE_KEY = "rejudge"
+#: the ``--generate`` settings rejudge takes: how long and how often a judge call is tried
+JUDGE_CALL_BOUNDS = ("max_retries", "timeout", "attempt_timeout", "max_connections")
 
 
 @dataclass(frozen=True)
 class JudgeSettings:
     """What a re-judging changes: the judge model (or a panel of several) and, optionally,
-    prompt and method."""
+    prompt and method; ``generate``: the judge calls' bounds (``max_retries``, ``timeout``,
+    ``attempt_timeout``) on top of the run defaults, as ``run --generate`` takes them."""
 
     judges: tuple[str, ...]
     judge_prompt: str | None = None
     judge_method: str | None = None
+    generate: dict[str, Any] = field(default_factory=dict)
 
     @property
     def judge(self) -> JudgeSpec:
@@ -103,9 +111,38 @@ class LogPlan:
 
 @dataclass
 class RejudgeOutcome:
-    out: Path
+    out: Path | str
     rejudged: list[str] = field(default_factory=list)
     copied: list[str] = field(default_factory=list)
+    judged_samples: int = 0
+    """Samples of the re-judged logs (every epoch)."""
+    scored_samples: int = 0
+    """Of those, the samples the new judge gave at least one measure a value."""
+    unscored_reasons: dict[str, int] = field(default_factory=dict)
+    """Why samples were left unscored, counted (the judge's own reasons)."""
+
+    def count(self, log: EvalLog) -> None:
+        """Add one re-judged log's samples to the counts: a sample is scored when one of
+        its task's headline measures (all measures, where none is headline) has a value."""
+        measures = measures_from_metadata(log.eval.metadata)
+        wanted = [m.name for m in measures if m.headline] or [m.name for m in measures]
+        for sample in log.samples or []:
+            self.judged_samples += 1
+            score = next(iter((sample.scores or {}).values()), None)
+            value = score.value if score is not None else None
+            values = value if isinstance(value, dict) else {}
+            if any(_is_number(values.get(name)) for name in wanted):
+                self.scored_samples += 1
+                continue
+            reasons = ((score.metadata or {}) if score is not None else {}).get(UNSCORED_KEY)
+            known = [r for r in (reasons or {}).values() if r] if isinstance(reasons, dict) else []
+            reason = known[0] if known else sample.error.message if sample.error else "no score"
+            key = str(reason).splitlines()[0][:120]
+            self.unscored_reasons[key] = self.unscored_reasons.get(key, 0) + 1
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
 
 
 def _short_task(header: EvalLog) -> str:
@@ -172,11 +209,12 @@ def _old_judge(run_dir: Path, plans: list[LogPlan]) -> str | None:
     return None
 
 
-def _judge_models(judges: tuple[str, ...]) -> Model | list[Model]:
-    """The ``grader`` role's binding: one model, or the panel's list."""
-    roles = judge_roles(judge_spec(judges))
-    assert roles is not None
-    return roles[GRADER_ROLE]
+def _judge_models(settings: JudgeSettings) -> Model | list[Model]:
+    """The ``grader`` role's binding (one model, or the panel's list), each with the run's
+    bounded retries and timeouts: re-scoring is not an eval, so nothing else bounds them."""
+    config = LARGE_RUN_GENERATE.merge(GenerateConfig(**settings.generate))
+    models = [get_model(judge, config=config, memoize=False) for judge in settings.judges]
+    return models[0] if len(models) == 1 else models
 
 
 def _rejudge_log(
@@ -187,15 +225,25 @@ def _rejudge_log(
     scorers = plan.task.scorer or []
     # the scoring context's model: the `none` sentinel raises if a scorer calls it, so the
     # model under test is never built or called
-    rescored = score(
-        log,
-        scorers,
-        model=get_model("none"),
-        model_roles={GRADER_ROLE: judge},
-        action="overwrite",
-        display="none",
-        copy=False,
-    )
+    try:
+        rescored = score(
+            log,
+            scorers,
+            model=get_model("none"),
+            model_roles={GRADER_ROLE: judge},
+            action="overwrite",
+            display="none",
+            copy=False,
+        )
+    except UserInputError:
+        raise
+    except Exception as exc:  # the judge's calls failed past their bounds (retries, timeout)
+        cause = exc.__cause__ or exc
+        raise CommandFailed(
+            f"the judge failed on {Path(plan.header.location).name}: "
+            f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''} "
+            "(bounded by --generate max_retries / timeout); nothing was written"
+        ) from None
     rescored.eval.task_args = plan.task_args
     roles = dict(rescored.eval.model_roles or {})
     configs = [ModelConfig(model=judge, config=GenerateConfig()) for judge in settings.judges]
@@ -239,14 +287,9 @@ def _rejudge_logs(
     outcome: RejudgeOutcome,
     progress: Callable[[str], None] | None,
 ) -> dict[str, Any]:
-    problems = manifest_problems(run_dir)
-    if problems:
-        raise DataError(
-            "; ".join(problems) + ": finish the run before re-judging it", source=run_dir
-        )
     plans = plan_logs(run_dir, settings)
     provenance = _provenance(run_dir, _old_judge(run_dir, plans), settings)
-    judge = _judge_models(settings.judges)
+    judge = _judge_models(settings)
     for plan in plans:
         name = Path(plan.header.location).name
         target = str(staging / LOGS / name)
@@ -256,11 +299,36 @@ def _rejudge_logs(
             continue
         if progress is not None:
             progress(f"re-judging {name}")
-        write_eval_log(_rejudge_log(plan, judge, settings, provenance), target)
+        rescored = _rejudge_log(plan, judge, settings, provenance)
+        outcome.count(rescored)
+        write_eval_log(rescored, target)
         outcome.rejudged.append(name)
-    record = dict(read_manifest(run_dir) or {})
-    record["judge"] = settings.judge
-    return {**record, REJUDGE_KEY: provenance}
+    return {**_inherited_record(run_dir, settings, outcome), REJUDGE_KEY: provenance}
+
+
+def _inherited_record(
+    run_dir: Path, settings: JudgeSettings, outcome: RejudgeOutcome
+) -> dict[str, Any]:
+    """The source's plan for the new folder: complete, as its (complete) source was, and
+    not sharded (every log now sits in one folder), with the new judge."""
+    record = {
+        key: value
+        for key, value in (read_manifest(run_dir) or {}).items()
+        if key not in ("shards", "resumed", "interrupted")
+    }
+    record["tasks"] = [
+        {k: v for k, v in entry.items() if k != "shard"} if isinstance(entry, dict) else entry
+        for entry in record.get("tasks") or []
+    ]
+    now = datetime.now(UTC).isoformat()
+    record.update(
+        judge=settings.judge,
+        started=now,
+        finished=now,
+        status="success",
+        logs=[{"log": name, "status": "success"} for name in outcome.rejudged + outcome.copied],
+    )
+    return record
 
 
 def _rejudge_table(
@@ -281,7 +349,7 @@ def _rejudge_table(
     provenance = _provenance(source, old or (" ; ".join(judges) or None), settings)
     if progress is not None:
         progress(f"re-judging {len(df)} answers of {source} (no log: answers replayed)")
-    outcome.rejudged = rejudge_table_logs(tasks, _judge_models(settings.judges), staging / LOGS)
+    outcome.rejudged = rejudge_table_logs(tasks, _judge_models(settings), staging / LOGS, outcome)
     now = datetime.now(UTC).isoformat()
     return {
         "judge": settings.judge,
@@ -301,35 +369,73 @@ def _rejudge_table(
 def rejudge_run(
     run_dir: Path,
     settings: JudgeSettings,
-    out: Path,
+    out: Path | str,
     *,
     progress: Callable[[str], None] | None = None,
 ) -> RejudgeOutcome:
     """Re-judge every judged log of ``run_dir`` (or, for a folder or table file without
-    logs such as an import, its answers) into the new run folder ``out``.
+    logs such as an import, its answers) into the new run folder ``out`` (a local folder
+    or an fsspec URL).
 
-    Written into a temporary folder beside ``out`` and moved into place at the end, so an
-    error or interruption leaves no half-written run.
+    The source must be a complete run (what it is, and what is missing, otherwise).
+    Written into a temporary folder and moved (or uploaded) into place at the end, so an
+    error or an interruption leaves no half-written run. A judge that scores nothing is a
+    failure (:class:`CommandFailed`): its logs are kept, the folder marked failed.
     """
     for judge in settings.judges:
         check_judge(judge)
     has_logs = (run_dir / LOGS).is_dir()
     if not has_logs and not (run_dir / TABLE).is_file() and not run_dir.is_file():
         raise DataError("neither a run folder with logs nor a results table", source=run_dir)
-    _fresh_out(out)
-    staging = _staged(out)
+    remote = is_remote(out)
+    if remote:
+        _fresh_remote_out(str(out))
+    else:
+        _fresh_out(Path(out))
+    if has_logs:  # the one reader of run folders: an incomplete source is refused here
+        require_complete(load_run_table(run_dir).status, run_dir, "re-judge")
+    staging = _staged(mirror_dir(str(out)) if remote else Path(out))
     outcome = RejudgeOutcome(out)
     try:
         if has_logs:
             record = _rejudge_logs(run_dir, settings, staging, outcome, progress)
         else:
             record = _rejudge_table(run_dir, settings, staging, outcome, progress)
-        record[REJUDGE_KEY].update(rejudged=outcome.rejudged, copied=outcome.copied)
+        record[REJUDGE_KEY].update(
+            rejudged=outcome.rejudged,
+            copied=outcome.copied,
+            judged_samples=outcome.judged_samples,
+            scored_samples=outcome.scored_samples,
+            unscored_reasons=outcome.unscored_reasons,
+        )
+        failure = None
+        if outcome.judged_samples and not outcome.scored_samples:
+            # kept, not thrown away (the judge's raw replies are in the logs), but marked
+            # failed so that every reader refuses it as it would a run that ended in error
+            failure = (
+                f"the judge scored none of {outcome.judged_samples} samples ("
+                + "; ".join(f"{n} x {why}" for why, n in outcome.unscored_reasons.items())
+                + ")"
+            )
+            record.update(status="error", error=failure)
         write_json_atomic(staging / MANIFEST, record)
-        if out.exists():
-            out.rmdir()
-        staging.replace(out)
+        if remote:
+            upload_folder(staging, str(out))
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            if Path(out).exists():
+                Path(out).rmdir()
+            staging.replace(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if failure is not None:
+        raise CommandFailed(f"{failure}; its logs are kept in {out}, marked failed")
     return outcome
+
+
+def _fresh_remote_out(url: str) -> None:
+    if RunStore(url).exists():
+        raise ConfigError(
+            f"{url} already exists: re-judging writes a new run folder", field="--out"
+        )

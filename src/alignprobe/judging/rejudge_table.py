@@ -14,7 +14,7 @@ other families' judges need the conversation and metadata that only a log holds.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from inspect_ai import Task, eval
@@ -23,6 +23,7 @@ from inspect_ai.model import ChatMessageAssistant, Model, ModelOutput
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from alignprobe.errors import ConfigError, DataError
+from alignprobe.exit_codes import CommandFailed
 from alignprobe.measures import METADATA_KEY, measures_metadata
 from alignprobe.run.defaults import large_run_eval_args
 from alignprobe.scorers.grader import GRADER_ROLE
@@ -31,6 +32,9 @@ from alignprobe.tasks.emergent_misalignment import defaults as em_defaults
 from alignprobe.tasks.emergent_misalignment.scorer import MEASURES as EM_MEASURES
 from alignprobe.tasks.emergent_misalignment.scorer import em_judge
 from alignprobe.tasks.emergent_misalignment.types import JudgePromptSource
+
+if TYPE_CHECKING:
+    from alignprobe.judging.rejudge import RejudgeOutcome
 
 ANSWER_KEY = "replayed_answer"
 _TABLE_TASKS = {em_defaults.TASK_NAME}
@@ -125,8 +129,11 @@ def table_tasks(
     return tasks
 
 
-def rejudge_table_logs(tasks: list[Task], judge: Model | list[Model], log_dir: Path) -> list[str]:
-    """Run the replay tasks (no model under test) into ``log_dir``; the logs' file names."""
+def rejudge_table_logs(
+    tasks: list[Task], judge: Model | list[Model], log_dir: Path, outcome: RejudgeOutcome
+) -> list[str]:
+    """Run the replay tasks (no model under test) into ``log_dir``; the logs' file names
+    (each log's samples counted into ``outcome``)."""
     logs = eval(
         tasks,
         model="none",
@@ -138,5 +145,7 @@ def rejudge_table_logs(tasks: list[Task], judge: Model | list[Model], log_dir: P
     failed = [log for log in logs if log.status != "success"]
     if failed:
         message = failed[0].error.message if failed[0].error else failed[0].status
-        raise RuntimeError(f"re-judging did not finish: {message}")
+        raise CommandFailed(f"re-judging did not finish: {message}")
+    for log in logs:
+        outcome.count(log)
     return [Path(log.location).name for log in logs]

@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alignprobe.errors import UserInputError
+from alignprobe.errors import DataError, UserInputError
 from alignprobe.judging.health import judge_health
 from alignprobe.measures import Direction, Measure, MeasureKind
 from alignprobe.report import stats
 from alignprobe.results.outcomes import count_outcomes
 from alignprobe.results.table import Measures, load_run_table
-from alignprobe.run.status import RERUN_HINT, RunStatus, read_manifest
+from alignprobe.run.status import RunStatus, read_manifest, require_complete
 from alignprobe.tasks.instructed_hacking.report_section import build_section
 
 TRANSCRIPTS_PER_PAIR = 5
@@ -43,7 +43,7 @@ class Inputs:
     def incomplete(self) -> list[str]:
         """One ``INCOMPLETE RUN: <source> has 22 of 146 samples (...)`` line per input."""
         return [
-            f"INCOMPLETE RUN: {source} has {status.summary()}; {RERUN_HINT}"
+            f"INCOMPLETE RUN: {source} has {status.summary()}; {status.hint()}"
             for source, status in self.statuses.items()
             if not status.complete
         ]
@@ -78,6 +78,9 @@ def load_inputs(locations: list[Path], roles: dict[str, str] | None = None) -> I
     for location in locations:
         loaded = load_run_table(location)
         df, ms = loaded.df, loaded.measures
+        if df.empty:  # nothing to report on (a run stopped before its first sample)
+            require_complete(loaded.status, location, "compare")
+            raise DataError("the table has no rows: nothing to compare", source=location)
         if loaded.status is not None:
             statuses[str(location)] = loaded.status
         local_roles = _roles_from_manifest(location)

@@ -19,15 +19,13 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from inspect_ai import task_identifier
 from inspect_ai.analysis import EvalColumn, SampleColumn, samples_df
-from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
+from inspect_ai.log import EvalLog, EvalSample
 
 from alignprobe.errors import DataError
 from alignprobe.measures import (
     EXCLUDED_KEY,
     METADATA_KEY,
-    TASK_METADATA_KEY,
     UNSCORED_KEY,
     Measure,
     measures_from_metadata,
@@ -42,6 +40,11 @@ from alignprobe.run.status import (
     LogCount,
     RunStatus,
     assess,
+    log_checkpoint,
+    log_condition,
+    log_headers,
+    log_task,
+    require_complete,
 )
 from alignprobe.run.status import SCHEMA_KEY as STATUS_SCHEMA_KEY
 
@@ -77,17 +80,6 @@ def _block(log: EvalLog, key: str = METADATA_KEY) -> dict[str, Any]:
     return dict((log.eval.metadata or {}).get(key) or {})
 
 
-def _task_name(log: EvalLog) -> str:
-    return str(_block(log, TASK_METADATA_KEY).get("task") or log.eval.task.split("/")[-1])
-
-
-def _condition(log: EvalLog) -> str:
-    name = (log.eval.task_args or {}).get("condition")
-    if name is None:
-        name = (_block(log, TASK_METADATA_KEY).get("condition") or {}).get("name")
-    return str(name or "")
-
-
 def planned_samples(log: EvalLog) -> int | None:
     """Samples x epochs the log was planned to hold (``limit`` / ``sample_id`` applied)."""
     epochs = log.eval.config.epochs or 1
@@ -113,9 +105,9 @@ def log_counts(logs: list[EvalLog], df: pd.DataFrame) -> list[LogCount]:
         name = Path(log.location).name
         out.append(
             LogCount(
-                checkpoint=str(_block(log).get("checkpoint") or log.eval.model),
-                task=_task_name(log),
-                condition=_condition(log),
+                checkpoint=log_checkpoint(log),
+                task=log_task(log),
+                condition=log_condition(log),
                 log=name,
                 status=log.status,
                 expected=planned_samples(log),
@@ -129,16 +121,7 @@ def select_logs(log_dir: Path) -> list[EvalLog]:
     """Headers of the logs to read: one per eval-set task identifier."""
     if not log_dir.is_dir():
         raise DataError("no logs folder (run `alignprobe run` first)", source=log_dir)
-    infos = list_eval_logs(str(log_dir))
-    headers = [read_eval_log(info, header_only=True) for info in infos]
-    best: dict[str, EvalLog] = {}
-    for header in headers:
-        key = task_identifier(header, None)
-        rank = (header.status == "success", header.eval.created)
-        current = best.get(key)
-        if current is None or rank > (current.status == "success", current.eval.created):
-            best[key] = header
-    return sorted(best.values(), key=lambda h: h.location)
+    return log_headers(log_dir)
 
 
 def _first_score(sample: EvalSample) -> Any:
@@ -233,7 +216,7 @@ def _columns() -> list[Any]:
         EvalColumn("log", path=lambda log: Path(log.location).name, required=True),
         EvalColumn("model", path="eval.model", required=True),
         EvalColumn("checkpoint", path=lambda log: _block(log).get("checkpoint") or log.eval.model),
-        EvalColumn("task", path=_task_name),
+        EvalColumn("task", path=log_task),
         EvalColumn("task_version", path=lambda log: str(log.eval.task_version)),
     ]
     return [*evals, *sample]
@@ -260,7 +243,7 @@ def _expand(raw: pd.DataFrame, measure_names: list[str]) -> pd.DataFrame:
 def measures_of(logs: list[EvalLog]) -> Measures:
     measures: Measures = {}
     for log in logs:
-        task = _task_name(log)
+        task = log_task(log)
         found = measures_from_metadata(log.eval.metadata)
         if found and task not in measures:
             measures[task] = found
@@ -294,12 +277,27 @@ def build_table(run_dir: Path) -> tuple[pd.DataFrame, Measures]:
 
 
 def read_run(run_dir: Path) -> RunTable:
-    """:func:`build_table` plus the run's completeness (manifest plan vs the rows read)."""
-    logs = select_logs(run_dir / LOGS)
+    """:func:`build_table` plus the run's completeness (manifest plan vs the rows read).
+
+    A run stopped before its first sample (no logs yet, or logs without samples) is an
+    empty table whose status says so, as long as a manifest says a run was planned.
+    """
+    planned = (run_dir / MANIFEST).is_file()
+    if not (run_dir / LOGS).is_dir() and planned:
+        logs: list[EvalLog] = []
+    else:
+        logs = select_logs(run_dir / LOGS)
     measures = measures_of(logs)
-    if not logs:
+    if not logs and not planned:
         raise DataError("no logs in the run directory", source=run_dir / LOGS)
-    raw = samples_df([log.location for log in logs], columns=_columns(), full=True, quiet=True)
+    columns = _columns()
+    raw = (
+        samples_df([log.location for log in logs], columns=columns, full=True, quiet=True)
+        if logs
+        else pd.DataFrame()
+    )
+    if raw.empty:  # no sample finished: the columns samples_df would have made
+        raw = pd.DataFrame({column.name: pd.Series(dtype=object) for column in columns})
     # samples_df adds its own uuid columns; the contract's sample_id is Inspect's sample id
     raw = raw.drop(columns=[c for c in ("eval_id", "sample_id") if c in raw.columns])
     raw = raw.rename(columns={"sample_key": "sample_id"})
@@ -348,6 +346,14 @@ def write_table(
 
 def read_measures(data: dict[str, Any]) -> Measures:
     return {task: [Measure.model_validate(m) for m in ms] for task, ms in data.items()}
+
+
+def load_complete_table(location: Path, action: str) -> tuple[pd.DataFrame, Measures]:
+    """:func:`load_table` of a run that must be complete (an imported table always is):
+    anything else is refused (exit 2) saying what the folder is and what to do."""
+    loaded = load_run_table(location)
+    require_complete(loaded.status, location, action)
+    return loaded.df, loaded.measures
 
 
 def load_table(location: Path) -> tuple[pd.DataFrame, Measures]:

@@ -8,6 +8,12 @@ condition) and ``started``; ``finished``, ``status`` and each log's status are a
 * :func:`assess`: that plus, per planned log, how many samples were planned (from the
   log header: sample ids after ``limit`` x epochs) and how many rows the table holds.
 
+Every command asks this module what a folder is (:class:`RunState`: complete,
+interrupted, failed, empty, shards missing, incomplete; an imported table has no status
+and is complete as given) and refuses or flags incomplete input with
+:func:`require_complete`, so ``table``, ``compare``, ``gate``, ``rejudge``, ``agreement``,
+``gold``, ``power`` and ``run --until-decided`` agree on every folder.
+
 The result (:class:`RunStatus`) is written beside the table (``run_status.json`` and the
 parquet schema metadata), so later stages read it without going back to the logs. A table
 with no plan behind it (``alignprobe import``) has no status and is never incomplete.
@@ -17,12 +23,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from inspect_ai import task_identifier
+from inspect_ai.log import (
+    EvalLog,
+    list_eval_logs,
+    read_eval_log,
+    read_eval_log_sample_summaries,
+)
 from pydantic import BaseModel, computed_field
 
-from alignprobe.errors import DataError
+from alignprobe.errors import DataError, UserInputError
 
 MANIFEST = "manifest.json"
 #: the run folder's Inspect log directory
@@ -33,7 +48,90 @@ STATUS_JSON = "run_status.json"
 #: parquet schema metadata key holding the run status JSON
 SCHEMA_KEY = b"alignprobe.run_status"
 RERUN_HINT = "re-run `alignprobe run` with the same arguments to finish"
+SHARD_HINT = "run each missing shard with the same command and its --shard I/N"
 _LISTED = 5
+
+
+class RunState(StrEnum):
+    """What a run folder is, as every command reads it."""
+
+    COMPLETE = "complete"
+    INTERRUPTED = "interrupted"
+    """Stopped by Ctrl-C, SIGTERM or a kill before every planned log finished."""
+    FAILED = "failed"
+    """A log ended in error (after its retries)."""
+    EMPTY = "empty"
+    """Not one planned sample was answered."""
+    SHARDS_MISSING = "shards missing"
+    """A sharded run some of whose shards have not run (or not finished)."""
+    INCOMPLETE = "incomplete"
+    """Planned logs missing or short of samples."""
+
+
+class IncompleteRunError(UserInputError):
+    """Input that is not a complete run (exit 2): what it is, what is missing, what to do."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a run record says is wrong, and the state it puts the run in."""
+
+    state: RunState
+    text: str
+
+
+def log_headers(log_dir: str | Path) -> list[EvalLog]:
+    """Headers of the logs to read (local folder or URL): one per eval-set task identifier,
+    the best attempt of each (success first, then the newest)."""
+    headers = [read_eval_log(info, header_only=True) for info in list_eval_logs(str(log_dir))]
+    best: dict[str, EvalLog] = {}
+    for header in headers:
+        key = task_identifier(header, None)
+        rank = (header.status == "success", header.eval.created)
+        current = best.get(key)
+        if current is None or rank > (current.status == "success", current.eval.created):
+            best[key] = header
+    return sorted(best.values(), key=lambda h: h.location)
+
+
+def answered_samples(log: EvalLog) -> int:
+    """Samples a log holds that finished without error (a finished log's header says; an
+    interrupted one's sample summaries are read)."""
+    if log.status == "success" and log.results is not None:
+        return log.results.completed_samples
+    summaries = read_eval_log_sample_summaries(log.location)
+    return sum(1 for s in summaries if s.error is None and s.completed is not False)
+
+
+def _block(log: EvalLog, key: str) -> dict[str, Any]:
+    return dict((log.eval.metadata or {}).get(key) or {})
+
+
+def log_task(log: EvalLog) -> str:
+    """The suite's name for the task of a log (an external task's as the suite wrote it)."""
+    from alignprobe.measures import TASK_METADATA_KEY
+
+    return str(_block(log, TASK_METADATA_KEY).get("task") or log.eval.task.split("/")[-1])
+
+
+def log_condition(log: EvalLog) -> str:
+    from alignprobe.measures import TASK_METADATA_KEY
+
+    name = (log.eval.task_args or {}).get("condition")
+    if name is None:
+        name = (_block(log, TASK_METADATA_KEY).get("condition") or {}).get("name")
+    return str(name or "")
+
+
+def log_checkpoint(log: EvalLog) -> str:
+    from alignprobe.measures import METADATA_KEY
+
+    return str(_block(log, METADATA_KEY).get("checkpoint") or log.eval.model)
+
+
+def log_key(log: EvalLog) -> tuple[str, str, str]:
+    """(checkpoint, task, condition) of a log: the plan entry it belongs to."""
+    return (log_checkpoint(log), log_task(log), log_condition(log))
 
 
 def read_manifest(location: Path) -> dict[str, Any] | None:
@@ -48,54 +146,75 @@ def read_manifest(location: Path) -> dict[str, Any] | None:
     return record
 
 
-def _record_problems(record: dict[str, Any], label: str) -> list[str]:
+def _record_findings(record: dict[str, Any], label: str) -> list[Finding]:
     """What one run (or shard) record says: failed logs, an error, an unfinished attempt."""
     failed = [
         str(entry.get("log"))
         for entry in record.get("logs") or []
         if isinstance(entry, dict) and entry.get("status") != "success"
     ]
+    status = record.get("status")
+    if status == "interrupted":
+        return [Finding(RunState.INTERRUPTED, f"{label}: the run was interrupted")]
     if failed:
-        return [f"{label}: log(s) did not succeed: {', '.join(failed)}"]
-    if record.get("status") not in (None, "success"):
-        return [f"{label}: run status is '{record.get('status')}'"]
+        return [Finding(RunState.FAILED, f"{label}: log(s) did not succeed: {', '.join(failed)}")]
+    if status not in (None, "success"):
+        return [Finding(RunState.FAILED, f"{label}: run status is '{status}'")]
     if "started" in record and "finished" not in record:
-        return [f"{label}: the run started but never finished"]
+        return [Finding(RunState.INTERRUPTED, f"{label}: the run started but never finished")]
     resumed = record.get("resumed") or []
     if resumed and str(resumed[-1]) > str(record.get("finished")):
-        return [f"{label}: the run was resumed but that attempt never finished"]
+        return [
+            Finding(
+                RunState.INTERRUPTED,
+                f"{label}: the run was resumed but that attempt never finished",
+            )
+        ]
     return []
 
 
-def _shard_problems(location: Path, count: int) -> list[str]:
+def _shard_findings(location: Path, count: int) -> list[Finding]:
     """A sharded run is finished when every shard's record says so."""
     from alignprobe.run.shards import Shard
 
     folder = (location if location.is_dir() else location.parent) / SHARDS
-    problems: list[str] = []
+    found: list[Finding] = []
     for index in range(1, count + 1):
         shard = Shard(index, count)
         path = folder / f"{shard.slug}.json"
         if not path.is_file():
-            problems.append(f"run manifest: shard {shard} has not run (no {SHARDS}/{path.name})")
+            found.append(
+                Finding(
+                    RunState.SHARDS_MISSING,
+                    f"run manifest: shard {shard} has not run (no {SHARDS}/{path.name})",
+                )
+            )
             continue
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise DataError(f"invalid JSON: {exc.msg}", source=path, line=exc.lineno) from None
-        problems += _record_problems(record, f"run manifest: shard {shard}")
-    return problems
+        found += [
+            Finding(RunState.SHARDS_MISSING, f.text)
+            for f in _record_findings(record, f"run manifest: shard {shard}")
+        ]
+    return found
 
 
-def manifest_problems(location: Path) -> list[str]:
-    """A run that ended in error (or never finished) cannot vouch for its table."""
+def manifest_findings(location: Path) -> list[Finding]:
+    """What the manifest (and, for a sharded run, each shard's record) says is wrong."""
     record = read_manifest(location)
     if record is None:
         return []
     shards = record.get("shards")
     if isinstance(shards, int) and shards > 1:
-        return _shard_problems(location, shards)
-    return _record_problems(record, "run manifest")
+        return _shard_findings(location, shards)
+    return _record_findings(record, "run manifest")
+
+
+def manifest_problems(location: Path) -> list[str]:
+    """A run that ended in error (or never finished) cannot vouch for its table."""
+    return [finding.text for finding in manifest_findings(location)]
 
 
 class LogCount(BaseModel):
@@ -132,6 +251,8 @@ class RunStatus(BaseModel):
     logs: list[LogCount]
     problems: list[str] = []
     """From :func:`manifest_problems`."""
+    manifest_state: RunState | None = None
+    """The state the manifest's findings put the run in (the first finding's)."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -150,6 +271,28 @@ class RunStatus(BaseModel):
         return not self.problems and not any(
             log.status != "success" or log.short for log in self.logs
         )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def state(self) -> RunState:
+        if self.complete:
+            return RunState.COMPLETE
+        if self.present == 0:
+            return RunState.EMPTY
+        if self.manifest_state is not None:
+            return self.manifest_state
+        statuses = {log.status for log in self.logs}
+        if statuses & {"cancelled", "started"}:
+            return RunState.INTERRUPTED
+        if "error" in statuses:
+            return RunState.FAILED
+        return RunState.INCOMPLETE
+
+    def hint(self) -> str:
+        """What to do about it."""
+        if self.manifest_state is RunState.SHARDS_MISSING:
+            return SHARD_HINT
+        return RERUN_HINT
 
     def summary(self) -> str:
         """``22 of 146 samples (3 logs not finished: ...)``."""
@@ -200,4 +343,20 @@ def assess(run_dir: Path, found: list[LogCount]) -> RunStatus:
         LogCount(checkpoint=c, task=t, condition=k, expected=by_task.get((t, k)))
         for c, t, k in sorted(planned - have)
     ]
-    return RunStatus(logs=[*found, *missing], problems=manifest_problems(run_dir))
+    findings = manifest_findings(run_dir)
+    return RunStatus(
+        logs=[*found, *missing],
+        problems=[f.text for f in findings],
+        manifest_state=findings[0].state if findings else None,
+    )
+
+
+def require_complete(status: RunStatus | None, source: str | Path, action: str) -> None:
+    """Refuse (exit 2) to ``action`` on a run that is not complete; ``None`` (an imported
+    table, no plan behind it) is complete as given."""
+    if status is None or status.complete:
+        return
+    raise IncompleteRunError(
+        f"run {status.state.value}: {status.summary()}; cannot {action} on it: {status.hint()}",
+        source=source,
+    )

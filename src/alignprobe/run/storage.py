@@ -220,6 +220,23 @@ def publish(paths: Iterable[Path], url: str) -> list[str]:
     return out
 
 
+def upload_folder(local: Path, url: str) -> list[str]:
+    """Upload every file under ``local`` to the folder ``url``, the manifest last (so a
+    reader never finds a manifest whose logs are still on their way)."""
+    fs, root = _filesystem(url)
+    files = sorted(p for p in local.rglob("*") if p.is_file())
+    files.sort(key=lambda p: p.name == "manifest.json")
+    out = []
+    try:
+        for path in files:
+            target = join(root, *path.relative_to(local).parts)
+            fs.put_file(str(path), target)
+            out.append(join(url, *path.relative_to(local).parts))
+    except Exception as exc:  # botocore, aiohttp, OSError...: one line naming the URL
+        raise DataError(f"cannot write: {type(exc).__name__}: {exc}", source=url) from None
+    return out
+
+
 def clear_mirror(url: str) -> None:
     """Forget a mirror (tests; a user may delete ``<cache>/remote`` at any time)."""
     shutil.rmtree(mirror_dir(url), ignore_errors=True)

@@ -27,6 +27,7 @@ from inspect_ai.model import Model, get_model
 
 from alignprobe.errors import ConfigError, JudgeMissingError, UserInputError
 from alignprobe.evals.suite import Suite, task_function
+from alignprobe.exit_codes import Interrupted, note_interrupt, was_interrupted
 from alignprobe.measures import METADATA_KEY, measures_metadata
 from alignprobe.models.checkpoint_models import checkpoint_model
 from alignprobe.models.checkpoints import CheckpointSet
@@ -48,7 +49,7 @@ from alignprobe.run.external_tasks import (
 )
 from alignprobe.run.resume import check_resumable
 from alignprobe.run.shards import Shard, contiguous_shares
-from alignprobe.run.status import LOGS, MANIFEST, SHARDS
+from alignprobe.run.status import LOGS, MANIFEST, SHARDS, log_headers, log_key
 from alignprobe.run.storage import RunStore, join
 from alignprobe.scorers.grader import GRADER_ROLE
 from alignprobe.scorers.panel import JudgeSpec, check_panel
@@ -276,8 +277,10 @@ def manifest(
     planned: list[PlannedTask],
     generate: dict[str, Any] | None = None,
     shares: list[int] | None = None,
+    shard_count: int = 1,
 ) -> dict[str, Any]:
-    """The run's plan; ``shares`` (one shard per task) for a run split over machines."""
+    """The run's plan; ``shares`` (one shard per task) for a run split over ``shard_count``
+    machines (the N the user gave, even where some shards get no task)."""
     tasks: list[dict[str, Any]] = [
         {
             "checkpoint": p.checkpoint,
@@ -299,8 +302,8 @@ def manifest(
         "git_commit": _git_commit(),
         "command": sys.argv,
     }
-    if shares is not None and max(shares, default=1) > 1:
-        record["shards"] = max(shares)
+    if shares is not None and shard_count > 1:
+        record["shards"] = shard_count
         for entry, share in zip(tasks, shares, strict=True):
             entry["shard"] = share
     return record
@@ -372,7 +375,13 @@ def run_suite(
     shares = contiguous_shares([planned_samples(p) for p in by_checkpoint(planned)], shard.count)
     share_of = dict(zip(map(id, by_checkpoint(planned)), shares, strict=True))
     record = manifest(
-        suite, checkpoints, judge, planned, generate, [share_of[id(p)] for p in planned]
+        suite,
+        checkpoints,
+        judge,
+        planned,
+        generate,
+        [share_of[id(p)] for p in planned],
+        shard.count,
     )
     if until_decided is not None:  # part of the plan: a plain run may not resume it
         record["until_decided"] = until_decided
@@ -399,26 +408,78 @@ def run_suite(
     store.write_json(record, *record_path)
     _report_not_applied(mine)
     logs: list[EvalLog] = []
+    log_dir = join(store.location, LOGS, *([shard.slug] if sharded else []))
+    interrupted = False
     if mine:
-        _, logs = eval_set(
-            [p.inspect_task for p in mine],
-            log_dir=join(store.location, LOGS, *([shard.slug] if sharded else [])),
-            model_roles=judge_roles(judge, (generate or {}).get("attempt_timeout")),
-            display=display,  # type: ignore[arg-type]
-            retry_attempts=TASK_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts,
-            **large_run_eval_args(
-                with_generate=False,
-                max_tasks=max_tasks,
-                max_samples=max_samples,
-                retry_on_error=retry_on_error,
-            ),
-        )
+        try:
+            _, logs = eval_set(
+                [p.inspect_task for p in mine],
+                log_dir=log_dir,
+                model_roles=judge_roles(judge, (generate or {}).get("attempt_timeout")),
+                display=display,  # type: ignore[arg-type]
+                retry_attempts=TASK_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts,
+                **large_run_eval_args(
+                    with_generate=False,
+                    max_tasks=max_tasks,
+                    max_samples=max_samples,
+                    retry_on_error=retry_on_error,
+                ),
+            )
+        except KeyboardInterrupt:  # Inspect re-raises a Ctrl-C once its logs are written
+            interrupted = True
     failed = [log for log in logs if log.status != "success"]
+    complete = len(logs) == len(mine) and not failed
+    # Inspect may also return normally from a Ctrl-C, with the cancelled logs left out:
+    # a log per planned task, each a success, is the only complete outcome
+    if not complete and (
+        interrupted
+        or was_interrupted()
+        or len(logs) < len(mine)
+        or any(log.status == "cancelled" for log in logs)
+    ):
+        record["status"] = "interrupted"
+        record["interrupted"] = datetime.now(UTC).isoformat()
+        record["logs"] = _log_entries(logs)
+        store.write_json(record, *record_path)
+        note_interrupt()
+        raise Interrupted(_interruption_message(mine, logs, log_dir))
     record["finished"] = datetime.now(UTC).isoformat()
     record["status"] = "error" if failed else "success"
-    record["logs"] = [{"log": Path(log.location).name, "status": log.status} for log in logs]
+    record["logs"] = _log_entries(logs)
     store.write_json(record, *record_path)
+    if interrupted or was_interrupted():  # a signal came as the last sample finished
+        raise Interrupted("the run had completed before it stopped: nothing is missing")
     return RunOutcome(logs, failed)
+
+
+def _log_entries(logs: list[EvalLog]) -> list[dict[str, str]]:
+    return [{"log": Path(log.location).name, "status": log.status} for log in logs]
+
+
+def _interruption_message(mine: list[PlannedTask], logs: list[EvalLog], log_dir: str) -> str:
+    """What finished before the interruption, what did not, and how to resume."""
+    try:
+        headers = log_headers(log_dir)
+    except Exception:  # the store went away too: say what the returned logs say
+        headers = logs
+    keys = {(p.checkpoint, p.task, p.condition) for p in mine}
+    done = {log_key(h) for h in headers if h.status == "success"}
+    answered = sum(
+        h.results.completed_samples for h in headers if h.results is not None and log_key(h) in keys
+    )
+    unfinished = [
+        f"{p.checkpoint}/{p.task}/{p.condition}"
+        for p in mine
+        if (p.checkpoint, p.task, p.condition) not in done
+    ]
+    more = f", and {len(unfinished) - 5} more" if len(unfinished) > 5 else ""
+    listed = ", ".join(unfinished[:5]) + more
+    planned = sum(planned_samples(p) for p in mine)
+    return (
+        f"{answered} of {planned} planned samples answered; {len(unfinished)} of "
+        f"{len(mine)} task(s) not finished ({listed}); re-run the same command to resume "
+        "(finished samples are kept)"
+    )
 
 
 def by_checkpoint(planned: list[PlannedTask]) -> list[PlannedTask]:
