@@ -157,10 +157,12 @@ def test_rerun_after_failure_completes_without_loss_or_duplicates(
     _FLAKY["armed"] = False  # the server is back
 
     capsys.readouterr()
-    main(["table", str(out)])  # the table of the unfinished run says so, with the counts
+    with pytest.raises(SystemExit) as table_exit:  # the table is written, the input is not whole
+        main(["table", str(out)])
+    assert table_exit.value.code == 2
     present = len(pd.read_parquet(out / "samples.parquet"))
     err = capsys.readouterr().err
-    assert present < 40 and f"run incomplete: {present} of 40 samples" in err
+    assert present < 40 and f"run failed: {present} of 40 samples" in err
     assert "1 log not finished: flaky/emergent_misalignment/neutral (error," in err
 
     main(argv)  # the same command again finishes only what is missing

@@ -119,9 +119,13 @@ def compare_command(
     written = [*render(comparison, out, gold=gold_report), *gold_paths]
     for path in publish(written, url) if url is not None else written:
         click.echo(f"wrote {path}")
-    for line in comparison.incomplete[1:]:
+    for line in comparison.incomplete:
         click.echo(f"alignprobe: {line}", err=True)
-    if comparison.incomplete:  # the report is written, banner on top; the input is not whole
+    unfinished = [(s, status) for s, status in loaded.statuses.items() if not status.complete]
+    if unfinished:  # the report is written, a banner on top; the input is not whole
+        source, status = unfinished[0]
         raise IncompleteRunError(
-            f"{comparison.incomplete[0]} (report written with that banner; exit 2)"
+            f"run {status.state.value}: {status.summary()}; the report says so in a banner; "
+            f"{status.hint()}",
+            source=source,
         )

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from alignprobe.commands.locations import LOCAL_OUT_FILE, RUN_LOCATION
+from alignprobe.exit_codes import ExitCode
 from alignprobe.gate.types import GateMode, GateTest
 
 _PATH = click.Path(path_type=Path)
@@ -223,6 +224,14 @@ def gate_command(
     click.echo(terminal_table(verdict))
     for path in written:
         click.echo(f"wrote {path}")
+    incomplete = [
+        problem if len(side.inputs) > 1 else f"{side.where}: {problem}"
+        for side in (base, cand)
+        for problem in side.run_problems
+    ]
+    if verdict.exit_code == ExitCode.USER_ERROR:  # the contract's one line, on stderr
+        why = incomplete[0] if incomplete else f"{cand.where}: {verdict.summary}"
+        click.echo(f"alignprobe: error: {why}; cannot decide", err=True)
     sys.exit(verdict.exit_code)
 
 
@@ -390,9 +399,12 @@ def power_command(
         samples_for_power,
     )
     from alignprobe.gate.profiles import load_profile, synthetic_profile
+    from alignprobe.run.storage import is_remote, local_copy
 
     if profile is not None and baseline_rate is not None:
         raise UserInputError("give --baseline-rate or --profile, not both", field="--profile")
+    if profile is not None and is_remote(profile):  # a run folder in a store: its mirror
+        profile = str(local_copy(profile))
     rates = None
     if baseline_rate is None:
         chosen = (

@@ -109,6 +109,7 @@ def _from_yaml(path: Path) -> tuple[float, ...]:
 def _table(path: Path) -> tuple[pd.DataFrame, dict[str, Direction]]:
     """A results table (with each measure's direction) from a table, run dir or CSV."""
     from alignprobe.results.table import load_run_table
+    from alignprobe.run.status import require_complete
 
     if path.suffix == ".csv":
         header = pd.read_csv(path, nrows=0).columns
@@ -118,6 +119,7 @@ def _table(path: Path) -> tuple[pd.DataFrame, dict[str, Direction]]:
             imported = import_betley_csv(path, path.stem, run="profile", judge_id="profile")
             return imported.df, _directions(imported.measures)
     loaded = load_run_table(path)
+    require_complete(loaded.status, path, "plan from it")
     return loaded.df, _directions(loaded.measures)
 
 

@@ -100,6 +100,11 @@ def planned_samples(log: EvalLog) -> int | None:
 def log_counts(logs: list[EvalLog], df: pd.DataFrame) -> list[LogCount]:
     """Per log: identity, status, planned samples and the rows ``df`` holds from it."""
     rows = df["log"].value_counts().to_dict() if "log" in df.columns else {}
+    answered = (
+        df.loc[df["error"].isna(), "log"].value_counts().to_dict()
+        if {"log", "error"} <= set(df.columns)
+        else rows
+    )
     out = []
     for log in logs:
         name = Path(log.location).name
@@ -112,6 +117,7 @@ def log_counts(logs: list[EvalLog], df: pd.DataFrame) -> list[LogCount]:
                 status=log.status,
                 expected=planned_samples(log),
                 present=int(rows.get(name, 0)),
+                answered=int(answered.get(name, 0)),
             )
         )
     return out

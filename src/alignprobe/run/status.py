@@ -231,6 +231,8 @@ class LogCount(BaseModel):
     """Planned samples x epochs; ``None`` when unknown."""
     present: int = 0
     """Rows of the table read from this log."""
+    answered: int | None = None
+    """Of those, the samples that finished without error (``None``: not counted)."""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -277,7 +279,8 @@ class RunStatus(BaseModel):
     def state(self) -> RunState:
         if self.complete:
             return RunState.COMPLETE
-        if self.present == 0:
+        answered = sum(log.present if log.answered is None else log.answered for log in self.logs)
+        if answered == 0:
             return RunState.EMPTY
         if self.manifest_state is not None:
             return self.manifest_state
@@ -298,6 +301,9 @@ class RunStatus(BaseModel):
         """``22 of 146 samples (3 logs not finished: ...)``."""
         unknown = any(log.expected is None for log in self.logs)
         counts = f"{self.present} of {'at least ' if unknown else ''}{self.expected} samples"
+        failed = sum(log.present - log.answered for log in self.logs if log.answered is not None)
+        if failed:
+            counts += f", {failed} of them cancelled or in error"
         missing = [log for log in self.logs if log.log is None]
         unfinished = [log for log in self.logs if log.log is not None and log.status != "success"]
         short = [log for log in self.logs if log.status == "success" and log.short]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +26,11 @@ from alignprobe.gate import GateOptions, load_policy, load_side, run_gate
 from alignprobe.gate.checks import Looks
 from alignprobe.gate.names import check_names
 from alignprobe.gate.policy import default_policy_path
+from alignprobe.gate.results import Side
 from alignprobe.gate.types import CheckStatus
 from alignprobe.gate.verdict import Verdict
 from alignprobe.models.checkpoints import CheckpointSet
+from alignprobe.run.status import IncompleteRunError
 from alignprobe.run.suite_run import RunOutcome, run_suite, write_json_atomic
 from alignprobe.scorers.panel import JudgeSpec
 
@@ -100,6 +103,30 @@ def _candidate_name(checkpoints: CheckpointSet, wanted: str | None) -> str:
             field="--candidate-checkpoint",
         )
     return names[0]
+
+
+def _judge_models(judge_id: str) -> set[str]:
+    """The model names in a recorded judge id (``model|prompt@v1#hash|method``; a panel's
+    ids name several)."""
+    return {part.split("|")[0].strip() for part in re.split(r"[;,]| \+ ", judge_id) if part}
+
+
+def _check_baseline_judge(baseline: Side, judge: JudgeSpec | None, source: Path) -> None:
+    """The baseline's judged rows must come from the judge this run will use."""
+    if "judge_id" not in baseline.table.columns:
+        return
+    recorded = sorted(
+        {m for j in baseline.table["judge_id"].dropna().astype(str) for m in _judge_models(j)}
+    )
+    planned = sorted({judge} if isinstance(judge, str) else set(judge or []))
+    if recorded and recorded != planned:
+        raise ConfigError(
+            f"the baseline was judged by {', '.join(recorded)} and this run's judge is "
+            f"{', '.join(planned) or 'none'}: the gate could not compare them; use the "
+            "baseline's judge, or re-judge the baseline (`alignprobe rejudge`) first",
+            source=source,
+            field="--baseline",
+        )
 
 
 def _earlier_record(out: Path, plan: dict[str, Any]) -> dict[str, Any] | None:
@@ -185,6 +212,15 @@ def run_until_decided(
     policy = load_policy(plan.policy)
     policy_source = plan.policy or default_policy_path()
     baseline = load_side(plan.baseline, "baseline", plan.baseline_checkpoint)
+    # a baseline the gate could never compare with is refused before a round is paid for
+    if baseline.run_problems:
+        raise IncompleteRunError(
+            "; ".join(baseline.run_problems)
+            + ": a sequential run needs a complete baseline (finish it first)",
+            source=plan.baseline,
+            field="--baseline",
+        )
+    _check_baseline_judge(baseline, judge, plan.baseline)
     check_names(policy, (baseline,), policy_source)
     candidate_name = _candidate_name(checkpoints, plan.candidate_checkpoint)
     planned = {**plan.record(), "candidate_checkpoint": candidate_name}
