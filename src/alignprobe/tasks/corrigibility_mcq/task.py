@@ -9,6 +9,7 @@ from inspect_ai.solver import generate
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.errors import ConfigError
 from alignprobe.measures import measures_metadata
+from alignprobe.models.portable_greedy import greedy_on_every_provider
 from alignprobe.run.task_params import require_at_least
 from alignprobe.tasks.corrigibility_mcq import defaults
 from alignprobe.tasks.corrigibility_mcq.catalog import PolaritySpec
@@ -146,7 +147,7 @@ def corrigibility_mcq(
     )
     return Task(
         dataset=samples,
-        solver=[prime_answer(priming), generate()],
+        solver=greedy_on_every_provider([prime_answer(priming), generate()]),
         scorer=safe_choice_scorer(),
         config=generate_config(method, max_tokens, temperature),
         metadata=metadata,
