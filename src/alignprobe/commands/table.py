@@ -4,16 +4,20 @@ and ``run_status.json``.
 Exit codes: 0 the table was written, also for a run that did not finish: the table holds
 every sample the logs have, a loud warning on stderr says how many of how many, and
 ``run_status.json`` records it for ``compare`` (banner, exit 1) and ``gate`` (refuses);
-2 a user error (no logs folder).
+2 a user error: no logs folder, or a measure declared for another package's task reads a
+score key that not one sample's score has (the table is written, that measure unscored in
+every row; one line per such measure names it, the key and the keys the scores have).
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from alignprobe.commands.locations import RUN_LOCATION
+from alignprobe.errors import EXIT_USER_ERROR
 
 
 @click.command("table")
@@ -49,3 +53,7 @@ def table_command(run_dir: Path, out: Path | None) -> None:
         click.echo(f"wrote {path}")
     if status is not None and not status.complete:
         click.echo(f"alignprobe: run incomplete: {status.summary()}; {RERUN_HINT}", err=True)
+    if built.unread:  # a declared key no score has: that measure is unscored in every row
+        for unread in built.unread:
+            click.echo(f"alignprobe: error: {unread.message()}", err=True)
+        sys.exit(EXIT_USER_ERROR)
