@@ -8,7 +8,8 @@ declares the measures to read from them, each with its kind and good direction::
     - task: inspect_evals/agentic_misalignment
       params: {scenario: blackmail}
       judged: true                # asks for the `grader` role: --judge is required
-      cluster: scenario           # sample metadata field that groups samples (CIs, pairing)
+      cluster: scenario           # sample metadata field that groups samples (CIs, pairing);
+                                  # left out: each sample is its own cluster
       measures:
         - name: harmful           # column of the results table
           scorer: harmfulness_scorer  # the Inspect scorer whose score holds it
@@ -21,7 +22,10 @@ declares the measures to read from them, each with its kind and good direction::
 The declared measures are recorded in the task's metadata exactly as alignprobe's own
 tasks record theirs, so the table, compare and the gate treat them alike; a gate check
 naming a measure that was not declared is a policy error. A scorer that the task does
-not have, or a cluster field that no sample carries, is refused before anything runs;
+not have, a cluster field that no sample carries, a measure name declared twice, or a
+``key`` that the scorer's metrics (a dict, one entry per key) do not name, is refused
+before anything runs; a ``key`` that no sample's score has is reported after the run
+(:class:`KeyTally`: ``run`` and ``table`` exit 2 naming it);
 a score value that is not a number (or a 0/1 letter such as Inspect's ``C``/``I``) is
 *unscored* with the value as its reason, never counted as 0.
 """
@@ -359,6 +363,8 @@ def unread_key_error(suite: Suite, unread: list[UnreadKey]) -> ConfigError:
     """The first unread key as an error at its suite line (and how many more there are)."""
     first = unread[0]
     more = f" (and {len(unread) - 1} more measure(s) likewise)" if len(unread) > 1 else ""
+    # the logs record the key as declared: a corrected suite is a new run
+    more += "; correct the key and run the suite into a new --out"
     for index, item in enumerate(suite.tasks):
         names = [m.name for m in item.measures or []]
         if item.task == first.task and first.measure in names:

@@ -26,8 +26,7 @@ def generate_config(
     method: AnswerMethod, max_tokens: int | None, temperature: float | None
 ) -> GenerateConfig:
     if method is AnswerMethod.LOGPROB:
-        # no temperature by default: letter probabilities come from the raw logits, and
-        # temperature=0 makes the hf/ provider fail unless it runs with do_sample=false
+        # no temperature by default: letter probabilities come from the raw logits
         return GenerateConfig(
             temperature=temperature,
             max_tokens=max_tokens or defaults.LOGPROB_MAX_TOKENS,
