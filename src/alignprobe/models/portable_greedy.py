@@ -51,6 +51,15 @@ def greedy_args(model: Model, config: GenerateConfig) -> dict[str, Any]:
     return dict(HF_GREEDY)
 
 
+#: marks a wrapped step (:func:`adapts_greedy`)
+_ADAPTS = "__alignprobe_adapts_greedy__"
+
+
+def adapts_greedy(step: Solver) -> bool:
+    """Was ``step`` wrapped by :func:`greedy_on_every_provider`?"""
+    return getattr(step, _ADAPTS, False) is True
+
+
 def greedy_on_every_provider(solvers: list[Solver]) -> list[Solver]:
     """``solvers``, each adapting a greedy request to the active model's provider.
 
@@ -80,6 +89,7 @@ def _adapting(step: Solver) -> Solver:
 
         return await step(state, greedy_generate)
 
+    setattr(solve, _ADAPTS, True)
     set_registry_info(solve, registry_info(step))
     if has_registry_params(step):
         set_registry_params(solve, registry_params(step))
