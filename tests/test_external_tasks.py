@@ -267,3 +267,127 @@ def test_a_real_third_party_task(tmp_path: Path, capsys: pytest.CaptureFixture[s
     suite.write_text(suite.read_text().replace("scenario: blackmail", "scenario: blackmale"))
     err = refused(["run", "--suite", str(suite), "--checkpoints", str(checkpoints)], capsys)
     assert f"{suite}:5: field 'tasks[0].params.scenario'" in err
+
+
+def run_args(suite: Path, checkpoints: Path, out: Path) -> list[str]:
+    return ["run", "--suite", str(suite), "--checkpoints", str(checkpoints), "--out", str(out)]
+
+
+def gate_args(run_dir: Path, policy: Path, verdict: Path) -> list[str]:
+    """The run's ``cand`` against its ``base`` under ``policy``."""
+    return [
+        *("gate", "--baseline", str(run_dir), "--baseline-checkpoint", "base"),
+        *("--candidate", str(run_dir), "--candidate-checkpoint", "cand"),
+        *("--policy", str(policy), "--json", str(verdict)),
+    ]
+
+
+def line_of(file: Path, text: str) -> int:
+    """The (1-based) line of ``file`` that holds ``text``."""
+    lines = file.read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+def _one_line_error(err: str) -> str:
+    """stderr of a refused command: one ``alignprobe: error:`` line, no traceback."""
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("alignprobe: error:")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.slow
+def test_a_task_without_cluster_groups_each_sample_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No ``cluster:``: the table and the gate read the run, each sample its own cluster."""
+    suite = write_suite(tmp_path, f"  - task: {TASK}\n")
+    out = tmp_path / "run"
+    run(suite, write_checkpoints(tmp_path), out)
+    main(["table", str(out)])
+    df = pd.read_parquet(out / "samples.parquet")
+    assert len(df) == 2 * 4 * 2
+    # each sample its own cluster, the same across checkpoints (so comparisons stay paired)
+    assert (df["question_id"] == df["sample_id"]).all()
+    assert set(df["question_id"]) == {"q0", "q1", "q2", "q3"}
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        f"version: 1\nchecks:\n  - name: power_seeking\n    task: {TASK}\n"
+        "    measure: seeks_power\n    min_samples: 8\n    min_questions: 4\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main(gate_args(out, policy, tmp_path / "verdict.json"))
+    assert exited.value.code == 1  # the candidate seeks power: a regression, not a crash
+    assert "Traceback" not in capsys.readouterr().err
+    verdict = json.loads((tmp_path / "verdict.json").read_text())
+    assert verdict["checks"][0]["status"] == "fail"
+
+
+def test_a_measure_declared_twice_is_one_line_naming_the_second(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    suite = write_suite(tmp_path)
+    text = suite.read_text().replace("{name: verdict,", "{name: seeks_power,")
+    suite.write_text(text, encoding="utf-8")
+    line = line_of(suite, "key: verdict")
+    out = tmp_path / "run"
+    err = refused(run_args(suite, write_checkpoints(tmp_path), out), capsys)
+    message = _one_line_error(err)
+    assert f"{suite}:{line}: field 'tasks[0].measures[2].name'" in message
+    assert "measure 'seeks_power' is declared twice (first as measures[1])" in message
+    assert not out.exists()
+
+
+KEYED = "tiny_task.py@tiny_keyed"
+
+
+def test_a_key_the_scorer_declares_not_is_refused_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scorer whose metrics name its keys: a typo is refused before any model call."""
+    suite = write_suite(tmp_path)  # copies the task file beside the suite
+    suite.write_text(
+        "name: keyed\ntasks:\n"
+        f"  - task: {KEYED}\n"
+        "    measures:\n"
+        "      - {name: seeks_power, key: seek_power, kind: rate, direction: good-low}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    err = refused(run_args(suite, write_checkpoints(tmp_path), out), capsys)
+    message = _one_line_error(err)
+    assert (
+        f"{suite}:{line_of(suite, 'key: seek_power')}: field 'tasks[0].measures[0].key'" in message
+    )
+    assert "scorer 'power_keys' gives no key 'seek_power'" in message
+    assert "its keys (from its metrics): seeks_power, polite" in message
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_a_key_no_score_has_fails_the_run_and_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scorer that does not name its keys: the run says which key no score had."""
+    suite = write_suite(tmp_path)
+    suite.write_text(
+        suite.read_text().replace("key: seeks_power", "key: seek_power"), encoding="utf-8"
+    )
+    out = tmp_path / "run"
+    err = refused(run_args(suite, write_checkpoints(tmp_path), out), capsys)
+    message = _one_line_error(err)
+    expected = (
+        f"measure 'seeks_power' of task '{TASK}': no sample's 'power_words' score has the key "
+        "'seek_power'; the scores have keys: seeks_power, verdict"
+    )
+    where = f"{suite}:{line_of(suite, 'key: seek_power')}: field 'tasks[0].measures[1].key'"
+    assert f"{where}: {expected}" in message
+
+    err = refused(["table", str(out)], capsys)
+    assert _one_line_error(err) == f"alignprobe: error: {expected}"
+    # the table holds what the logs have: that measure unscored in every row, with why
+    df = pd.read_parquet(out / "samples.parquet")
+    assert df["seeks_power"].isna().all() and df["helps"].notna().all()

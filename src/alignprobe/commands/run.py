@@ -9,12 +9,18 @@ command to resume, finished samples are kept).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from alignprobe.commands.gate import SPENDING_CHOICES, checked_spending
 from alignprobe.commands.locations import OUT_LOCATION
 from alignprobe.exit_codes import CommandFailed
+
+if TYPE_CHECKING:
+    from inspect_ai.log import EvalLog
+
+    from alignprobe.evals.suite import Suite
 
 
 @click.command("run")
@@ -255,7 +261,18 @@ def run_command(
             f"{len(outcome.failed)} of {len(outcome.logs)} log(s) ended in error; re-run the "
             "same command to finish the missing samples"
         )
+    _refuse_unread_keys(suite, outcome.logs)
     if shard is not None and shard.count > 1:
         click.echo(f"shard {shard} complete: {run_dir} (the run is complete when every shard is)")
     else:
         click.echo(f"run complete: {run_dir}")
+
+
+def _refuse_unread_keys(suite: Suite, logs: list[EvalLog]) -> None:
+    """A declared measure whose key no sample's score has is a suite error, not a result."""
+    from alignprobe.results.external_rows import unread_keys_in_logs
+    from alignprobe.run.external_tasks import unread_key_error
+
+    unread = unread_keys_in_logs(logs)
+    if unread:
+        raise unread_key_error(suite, unread)

@@ -6,6 +6,9 @@ Exit codes (docs/exit-codes.md): 0 the table of a complete run was written; 2 a 
 shard missing): the table is still written with every sample the logs have, one line on
 stderr says how many of how many and what to do, and ``run_status.json`` records it for
 ``compare`` (banner) and ``gate`` (cannot decide).
+Also 2: a measure declared for another package's task reads a score key that not one
+sample's score has (the table is written, that measure unscored in every row; the line
+names the measure, the key and the keys the scores have).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ def table_command(run_dir: Path, out: Path | None) -> None:
     RUN_DIR may be an fsspec URL (s3://bucket/run): the table is built from a local mirror
     of its logs and written back beside them unless --out says where.
     """
+    from alignprobe.errors import DataError
     from alignprobe.results.table import read_run, write_table
     from alignprobe.run.status import IncompleteRunError
     from alignprobe.run.storage import publish, remote_origin
@@ -54,3 +58,5 @@ def table_command(run_dir: Path, out: Path | None) -> None:
             f"{status.hint()}",
             source=origin or run_dir,
         )
+    if built.unread:  # a declared key no score has: that measure is unscored in every row
+        raise DataError("; ".join(unread.message() for unread in built.unread))

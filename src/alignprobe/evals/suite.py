@@ -175,7 +175,7 @@ def _task_line(data: Any, index: int, key: str | None = None) -> int | None:
 
 def _task_lines(data: Any, index: int) -> dict[str, int]:
     """Lines of task ``index``: ``""`` the entry, each key, ``params.<name>``,
-    ``conditions.<name>``."""
+    ``conditions.<name>``, ``measures.<n>`` and ``measures.<n>.<key>``."""
     tasks = data.get("tasks") if isinstance(data, dict) else None
     if not isinstance(tasks, LineList) or index >= len(tasks):
         return {}
@@ -186,6 +186,16 @@ def _task_lines(data: Any, index: int) -> dict[str, int]:
         params = item.get("params")
         if isinstance(params, LineDict):
             lines.update({f"params.{key}": line for key, line in params.key_lines.items()})
+        measures = item.get("measures")
+        if isinstance(measures, LineList):
+            for number, (measure, line) in enumerate(
+                zip(measures, measures.item_lines, strict=True)
+            ):
+                lines[f"measures.{number}"] = line
+                if isinstance(measure, LineDict):
+                    lines.update(
+                        {f"measures.{number}.{k}": v for k, v in measure.key_lines.items()}
+                    )
         conditions = item.get("conditions")
         if isinstance(conditions, LineList):
             lines.update(
@@ -303,6 +313,17 @@ def _check_external(item: SuiteTask, data: Any, source: Path, index: int) -> Non
             line=_task_line(data, index, "task"),
             field=f"{where}.measures",
         )
+    names = [measure.name for measure in item.measures]
+    for number, name in enumerate(names):
+        if name in names[:number]:
+            lines = _task_lines(data, index)
+            raise ConfigError(
+                f"measure '{name}' is declared twice (first as measures[{names.index(name)}]); "
+                "each measure needs its own name",
+                source=source,
+                line=lines.get(f"measures.{number}.name") or lines.get(f"measures.{number}"),
+                field=f"{where}.measures[{number}].name",
+            )
     if item.conditions != [EXTERNAL_CONDITION]:
         raise ConfigError(
             f"conditions: only [{EXTERNAL_CONDITION}] for another package's task (alignprobe "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,9 @@ from alignprobe.measures import (
     Measure,
     measures_from_metadata,
 )
-from alignprobe.results.external_rows import read_external_rows
+from alignprobe.results.external_rows import read_external_rows, unread_keys_in_rows
 from alignprobe.results.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
+from alignprobe.run.external_tasks import UnreadKey
 from alignprobe.run.status import (
     LOGS,
     MANIFEST,
@@ -274,6 +275,8 @@ class RunTable:
     df: pd.DataFrame
     measures: Measures
     status: RunStatus | None = None
+    unread: list[UnreadKey] = field(default_factory=list)
+    """Declared measures of other packages' tasks whose key no sample's score has."""
 
 
 def build_table(run_dir: Path) -> tuple[pd.DataFrame, Measures]:
@@ -308,13 +311,14 @@ def read_run(run_dir: Path) -> RunTable:
     raw = raw.drop(columns=[c for c in ("eval_id", "sample_id") if c in raw.columns])
     raw = raw.rename(columns={"sample_key": "sample_id"})
     names = list(dict.fromkeys(m.name for ms in measures.values() for m in ms))
+    unread = unread_keys_in_rows(raw, logs)
     raw = read_external_rows(raw, logs)
     df = _expand(raw, names)
     df.insert(0, "run", run_dir.resolve().name)
     df["epoch"] = df["epoch"].astype(int)
     df = df.sort_values(["checkpoint", "task", "condition", "sample_id", "epoch"], kind="stable")
     df = order_columns(df.reset_index(drop=True), measures)
-    return RunTable(df, measures, assess(run_dir, log_counts(logs, df)))
+    return RunTable(df, measures, assess(run_dir, log_counts(logs, df)), unread)
 
 
 def measures_json(measures: Measures) -> dict[str, Any]:

@@ -8,7 +8,8 @@ declares the measures to read from them, each with its kind and good direction::
     - task: inspect_evals/agentic_misalignment
       params: {scenario: blackmail}
       judged: true                # asks for the `grader` role: --judge is required
-      cluster: scenario           # sample metadata field that groups samples (CIs, pairing)
+      cluster: scenario           # sample metadata field that groups samples (CIs, pairing);
+                                  # left out: each sample is its own cluster
       measures:
         - name: harmful           # column of the results table
           scorer: harmfulness_scorer  # the Inspect scorer whose score holds it
@@ -21,7 +22,10 @@ declares the measures to read from them, each with its kind and good direction::
 The declared measures are recorded in the task's metadata exactly as alignprobe's own
 tasks record theirs, so the table, compare and the gate treat them alike; a gate check
 naming a measure that was not declared is a policy error. A scorer that the task does
-not have, or a cluster field that no sample carries, is refused before anything runs;
+not have, a cluster field that no sample carries, a measure name declared twice, or a
+``key`` that the scorer's metrics (a dict, one entry per key) do not name, is refused
+before anything runs; a ``key`` that no sample's score has is reported after the run
+(:class:`KeyTally`: ``run`` and ``table`` exit 2 naming it);
 a score value that is not a number (or a 0/1 letter such as Inspect's ``C``/``I``) is
 *unscored* with the value as its reason, never counted as 0.
 """
@@ -31,13 +35,17 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alignprobe.errors import ConfigError
 from alignprobe.measures import Direction, Measure, MeasureKind
+
+if TYPE_CHECKING:
+    from alignprobe.evals.suite import Suite
 
 #: key of the task-metadata block (beside the measures) saying how to read the scores
 EXTERNAL_KEY = "external"
@@ -164,10 +172,30 @@ def scorer_names(task: Any) -> list[str]:
     return [registry_unqualified_name(registry_info(s).name) for s in scorers]
 
 
+def declared_keys(task: Any) -> dict[str, list[str]]:
+    """``{scorer name: keys}`` for scorers whose metrics are a dict naming every key.
+
+    Inspect applies such metrics key by key to a dict-valued score, so its keys are the
+    score's keys. A scorer with a list of metrics (or a glob among its keys) says nothing
+    about its keys and is left out.
+    """
+    from inspect_ai._util.registry import registry_info, registry_unqualified_name
+    from inspect_ai.scorer._scorer import SCORER_METRICS
+
+    known: dict[str, list[str]] = {}
+    for scorer in task.scorer or []:
+        info = registry_info(scorer)
+        metrics = info.metadata.get(SCORER_METRICS)
+        if isinstance(metrics, dict) and metrics and not any(set("*?[") & set(k) for k in metrics):
+            known[registry_unqualified_name(info.name)] = [str(k) for k in metrics]
+    return known
+
+
 def check_against_task(spec: ExternalSpec, task: Any) -> list[tuple[int, str, str]]:
     """Problems of the declaration against the built task: ``(measure index, field, message)``."""
     problems: list[tuple[int, str, str]] = []
     names = scorer_names(task)
+    keys = declared_keys(task)
     for index, measure in enumerate(spec.measures):
         if measure.scorer is None and len(names) != 1:
             problems.append(
@@ -187,6 +215,17 @@ def check_against_task(spec: ExternalSpec, task: Any) -> list[tuple[int, str, st
                     f"its scorers: {', '.join(names) or 'none'}",
                 )
             )
+        elif measure.key is not None:
+            scorer = measure.scorer.split("/")[-1] if measure.scorer else names[0]
+            if scorer in keys and measure.key not in keys[scorer]:
+                problems.append(
+                    (
+                        index,
+                        "key",
+                        f"scorer '{scorer}' gives no key '{measure.key}'; "
+                        f"its keys (from its metrics): {', '.join(keys[scorer])}",
+                    )
+                )
     return problems
 
 
@@ -240,6 +279,15 @@ def to_number(value: Any) -> tuple[float | None, str | None]:
     return None, f"score value of type {type(value).__name__} is not a number"
 
 
+def scorer_of(how: dict[str, str | None], scores: dict[str, Any]) -> str | None:
+    """The scorer a measure reads (``None``: undeclared and the sample has not one score)."""
+    scorer = how.get("scorer")
+    if scorer is None:
+        present: Sequence[str] = list(scores)
+        return present[0] if len(present) == 1 else None
+    return scorer.split("/")[-1]
+
+
 def read_measures(
     scores: dict[str, Any], reading: dict[str, dict[str, str | None]]
 ) -> tuple[dict[str, float | None], dict[str, str]]:
@@ -247,12 +295,7 @@ def read_measures(
     values: dict[str, float | None] = {}
     unscored: dict[str, str] = {}
     for name, how in reading.items():
-        scorer, key = how.get("scorer"), how.get("key")
-        if scorer is None:
-            present: Sequence[str] = list(scores)
-            scorer = present[0] if len(present) == 1 else None
-        else:
-            scorer = scorer.split("/")[-1]
+        scorer, key = scorer_of(how, scores), how.get("key")
         if scorer is None or scorer not in scores:
             values[name] = None  # not scored (an errored sample): no reason to report
             continue
@@ -267,3 +310,69 @@ def read_measures(
         if reason is not None:
             unscored[name] = reason
     return values, unscored
+
+
+@dataclass
+class UnreadKey:
+    """A declared measure whose ``key`` not one sample's score carries."""
+
+    task: str
+    measure: str
+    key: str
+    scorer: str = ""
+    keys: set[str] = field(default_factory=set)
+    """The keys the scorer's (dict) values do have."""
+
+    def message(self) -> str:
+        keys = ", ".join(sorted(self.keys)) or "none (its values are not dicts)"
+        return (
+            f"measure '{self.measure}' of task '{self.task}': no sample's '{self.scorer}' "
+            f"score has the key '{self.key}'; the scores have keys: {keys}"
+        )
+
+
+class KeyTally:
+    """Which declared keys the samples' scores carry, sample by sample."""
+
+    def __init__(self) -> None:
+        self._missing: dict[tuple[str, str], UnreadKey] = {}
+        self._found: set[tuple[str, str]] = set()
+
+    def add(self, task: str, reading: dict[str, dict[str, str | None]], scores: Any) -> None:
+        """One sample of ``task``: ``reading`` as recorded (measure -> scorer/key)."""
+        if not isinstance(scores, dict):
+            return
+        for name, how in reading.items():
+            key, scorer = how.get("key"), scorer_of(how, scores)
+            if key is None or scorer is None or scorer not in scores:
+                continue  # no key to read, or not scored (an errored sample)
+            value = scores[scorer]
+            if isinstance(value, dict) and key in value:
+                self._found.add((task, name))
+                continue
+            unread = self._missing.setdefault((task, name), UnreadKey(task, name, str(key), scorer))
+            if isinstance(value, dict):
+                unread.keys.update(map(str, value))
+
+    def unread(self) -> list[UnreadKey]:
+        """Measures whose key no scored sample had."""
+        return [u for where, u in self._missing.items() if where not in self._found]
+
+
+def unread_key_error(suite: Suite, unread: list[UnreadKey]) -> ConfigError:
+    """The first unread key as an error at its suite line (and how many more there are)."""
+    first = unread[0]
+    more = f" (and {len(unread) - 1} more measure(s) likewise)" if len(unread) > 1 else ""
+    # the logs record the key as declared: a corrected suite is a new run
+    more += "; correct the key and run the suite into a new --out"
+    for index, item in enumerate(suite.tasks):
+        names = [m.name for m in item.measures or []]
+        if item.task == first.task and first.measure in names:
+            number = names.index(first.measure)
+            return ConfigError(
+                first.message() + more,
+                source=suite.source or None,
+                line=suite.line(index, f"measures.{number}.key"),
+                field=f"tasks[{index}].measures[{number}].key",
+            )
+    return ConfigError(first.message() + more, field="measures")

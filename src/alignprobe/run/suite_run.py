@@ -187,7 +187,9 @@ def _external_task(suite: Suite, index: int, spec: ExternalSpec) -> Task:
     except UserInputError as exc:
         raise suite.locate(exc, index, EXTERNAL_CONDITION) from None
     for measure, key, message in check_against_task(spec, task):
-        raise refuse(message, "measures", f"tasks[{index}].measures[{measure}].{key}")
+        raise refuse(
+            message, f"measures.{measure}.{key}", f"tasks[{index}].measures[{measure}].{key}"
+        )
     missing = cluster_missing(spec, task)
     if missing is not None:
         raise refuse(missing, "cluster", f"tasks[{index}].cluster")

@@ -7,6 +7,7 @@ from inspect_ai.model import GenerateConfig
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.measures import measures_metadata
+from alignprobe.models.portable_greedy import greedy_on_every_provider
 from alignprobe.run.task_params import require_at_least
 from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.prompts import load_judge_prompt
@@ -76,7 +77,7 @@ def agentic_honeypots(
     )
     return Task(
         dataset=scenario_samples(chosen_scenarios, chosen),
-        solver=[check_grader(), honeypot_agent()],
+        solver=greedy_on_every_provider([check_grader(), honeypot_agent()]),
         scorer=honeypot_scorer(cache=judge_cache),
         epochs=samples,
         message_limit=message_limit,

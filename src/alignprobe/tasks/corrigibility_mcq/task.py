@@ -9,6 +9,7 @@ from inspect_ai.solver import generate
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.errors import ConfigError
 from alignprobe.measures import measures_metadata
+from alignprobe.models.portable_greedy import greedy_on_every_provider
 from alignprobe.run.task_params import require_at_least
 from alignprobe.tasks.corrigibility_mcq import defaults
 from alignprobe.tasks.corrigibility_mcq.catalog import PolaritySpec
@@ -25,8 +26,7 @@ def generate_config(
     method: AnswerMethod, max_tokens: int | None, temperature: float | None
 ) -> GenerateConfig:
     if method is AnswerMethod.LOGPROB:
-        # no temperature by default: letter probabilities come from the raw logits, and
-        # temperature=0 makes the hf/ provider fail unless it runs with do_sample=false
+        # no temperature by default: letter probabilities come from the raw logits
         return GenerateConfig(
             temperature=temperature,
             max_tokens=max_tokens or defaults.LOGPROB_MAX_TOKENS,
@@ -146,7 +146,7 @@ def corrigibility_mcq(
     )
     return Task(
         dataset=samples,
-        solver=[prime_answer(priming), generate()],
+        solver=greedy_on_every_provider([prime_answer(priming), generate()]),
         scorer=safe_choice_scorer(),
         config=generate_config(method, max_tokens, temperature),
         metadata=metadata,

@@ -8,6 +8,7 @@ from inspect_ai.solver import generate
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.measures import measures_metadata
+from alignprobe.models.portable_greedy import greedy_on_every_provider
 from alignprobe.run.task_params import require_at_least
 from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.prompts import load_judge_prompt
@@ -62,7 +63,7 @@ def goals_question(
     )
     return Task(
         dataset=question_samples(parsed, chosen),
-        solver=[check_grader(), generate()],
+        solver=greedy_on_every_provider([check_grader(), generate()]),
         scorer=goals_judge(cache=judge_cache),
         epochs=samples,
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),

@@ -10,6 +10,7 @@ from inspect_ai.solver import generate
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.measures import measures_metadata
+from alignprobe.models.portable_greedy import greedy_on_every_provider
 from alignprobe.run.task_params import require_at_least
 from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.prompts import load_judge_prompt
@@ -86,7 +87,7 @@ def guardrails(
     )
     return Task(
         dataset=case_samples(cases, chosen, str(path)),
-        solver=[check_grader(), generate()],
+        solver=greedy_on_every_provider([check_grader(), generate()]),
         scorer=plan.scorer,
         metrics=plan.metrics,
         epochs=epochs,

@@ -10,6 +10,7 @@ from inspect_ai.solver import Solver
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.measures import measures_metadata
+from alignprobe.models.portable_greedy import greedy_on_every_provider
 from alignprobe.run.task_params import require_at_least, require_positive
 from alignprobe.sandbox import SandboxLimits, resolve_backend
 from alignprobe.scorers.grader import check_grader
@@ -187,7 +188,7 @@ def instructed_hacking(
             name=defaults.TASK_NAME,
             location=f"{defaults.TASK_NAME}:{domains}",
         ),
-        solver=solver,
+        solver=greedy_on_every_provider(solver),
         scorer=plan.scorer,
         metrics=plan.metrics,
         sandbox=sandbox_spec,
