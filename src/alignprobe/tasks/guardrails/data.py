@@ -195,7 +195,7 @@ def load_realguardrails(path: Path) -> list[GuardrailCase]:
     cases: list[GuardrailCase] = []
     per_prompt: Counter[str] = Counter()
     for line, obj in read_jsonl(path):
-        if TENSORTRUST_KEYS <= obj.keys() and "guardrails" not in obj:
+        if obj.keys() >= TENSORTRUST_KEYS and "guardrails" not in obj:
             raise DataError(
                 "this is a TensorTrust file (access_code, has_post_prompt); it is scored by "
                 "the benchmark's own rules in alignprobe/tensortrust: "
