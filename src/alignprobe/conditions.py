@@ -83,8 +83,9 @@ class Condition(BaseModel):
     """System-prompt text; ``None`` means no system prompt at all."""
     training_context: str | None = None
     """A described training environment and reward; follows ``system`` in the system message."""
-    examples: Turns | dict[str, Turns] = ()
-    """User / assistant turns before the sample's messages: one list, or lists per domain."""
+    examples: dict[str, Turns] = Field(default_factory=dict)
+    """User / assistant turns before the sample's messages, per domain (``default``: every
+    probe without a list of its own). A plain list in YAML is the ``default`` list."""
     description: str = ""
     tags: tuple[str, ...] = ()
 
@@ -95,19 +96,20 @@ class Condition(BaseModel):
             raise ValueError("training_context is blank; leave it out instead")
         return value
 
+    @field_validator("examples", mode="before")
+    @classmethod
+    def _one_list_for_all(cls, value: Any) -> Any:
+        return {DEFAULT_EXAMPLES: value} if isinstance(value, list | tuple) else value
+
     @field_validator("examples")
     @classmethod
-    def _examples_shape(cls, value: Turns | dict[str, Turns]) -> Turns | dict[str, Turns]:
-        if isinstance(value, tuple):
-            return _check_turns(value, "examples") if value else value
+    def _examples_shape(cls, value: dict[str, Turns]) -> dict[str, Turns]:
         known = [DEFAULT_EXAMPLES, *example_domains()]
         unknown = [key for key in value if key not in known]
         if unknown:
             raise ValueError(
                 f"unknown examples key(s) {', '.join(unknown)}; use {', '.join(known)}"
             )
-        if not value:
-            raise ValueError("examples is an empty mapping; leave it out instead")
         for key, turns in value.items():
             _check_turns(turns, f"examples.{key}")
         return value
@@ -132,8 +134,8 @@ class Condition(BaseModel):
 
     def examples_for(self, domain: str | None = None) -> Turns:
         """The example turns for a probe of ``domain`` (``None``: a probe without domains)."""
-        if isinstance(self.examples, tuple):
-            return self.examples
+        if not self.examples:
+            return ()
         if domain is not None and domain in self.examples:
             return self.examples[domain]
         if DEFAULT_EXAMPLES in self.examples:
