@@ -109,3 +109,5 @@ def test_tensortrust_rules_score_real_replies(tmp_path: Path) -> None:
         values = table.loc[table["split"] == split.value, f"tt_{split.value}_pass"]
         assert values.notna().all() and values.isin([0.0, 1.0]).all()
     assert table["tt_macro_pass"].notna().all()
+    rates = {s.value: float(table[f"tt_{s.value}_pass"].mean()) for s in Split}
+    print(f"\nreal tensortrust: {rates}, macro {table['tt_macro_pass'].mean():.2f}")
