@@ -238,6 +238,9 @@ def test_skipped_rows_are_recorded_in_the_log(
 
 
 def test_a_file_with_no_usable_row_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "helpful.jsonl").mkdir()
+    with pytest.raises(DataError, match="not a file"):
+        load_file(str(tmp_path / "helpful.jsonl"), Split.HELPFUL)
     path = write_jsonl(tmp_path / "extraction.jsonl", ['{"id": 1}', "nope"])
     with pytest.raises(DataError, match=r"no usable TensorTrust rows.*missing_field: 1"):
         load_file(str(path), Split.EXTRACTION)

@@ -277,6 +277,8 @@ def parse_row(obj: Any, split: Split, line: int) -> Row:
 def load_file(location: str, split: Split, *, strict: bool = False) -> SplitFile:
     """Read one file; malformed rows are skipped and recorded, or raise if ``strict``."""
     path = fetch(location)
+    if not path.is_file():
+        raise DataError("not a file (give the path of a TensorTrust JSONL file)", source=path)
     data = SplitFile(location, split, hashlib.sha256(path.read_bytes()).hexdigest()[:16])
     seen: dict[str, int] = {}
     for line, obj in _read_lines(path):
