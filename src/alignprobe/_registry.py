@@ -16,3 +16,4 @@ from alignprobe.tasks.goals_question import goals_question
 from alignprobe.tasks.guardrails import guardrails
 from alignprobe.tasks.instructed_hacking import instructed_hacking
 from alignprobe.tasks.system_rules import system_rules
+from alignprobe.tasks.tensortrust import tensortrust

@@ -22,6 +22,7 @@ ALIGNPROBE_TASKS = (
     "instructed_hacking",
     "agentic_honeypots",
     "goals_question",
+    "tensortrust",
 )
 
 

@@ -41,6 +41,8 @@ from alignprobe.sources import JSONL_SUFFIXES, builtin_names, resolve_data
 from alignprobe.tasks.guardrails.types import CaseKind, Tactic
 
 _PACKAGE = "alignprobe.tasks.guardrails"
+#: keys that mark a TensorTrust row (a sibling family reads those files)
+TENSORTRUST_KEYS = frozenset({"access_code", "has_post_prompt"})
 
 
 def _conversation_problem(messages: list[Message]) -> str | None:
@@ -193,6 +195,14 @@ def load_realguardrails(path: Path) -> list[GuardrailCase]:
     cases: list[GuardrailCase] = []
     per_prompt: Counter[str] = Counter()
     for line, obj in read_jsonl(path):
+        if obj.keys() >= TENSORTRUST_KEYS and "guardrails" not in obj:
+            raise DataError(
+                "this is a TensorTrust file (access_code, has_post_prompt); it is scored by "
+                "the benchmark's own rules in alignprobe/tensortrust: "
+                f"alignprobe eval tensortrust -T dataset={path}",
+                source=path,
+                line=line,
+            )
         row = validate(RealGuardrailsRow, obj, source=path, line=line)
         prompt_id = str(row.id)
         # ids name the system prompt, shared by many rows: number the rows within it

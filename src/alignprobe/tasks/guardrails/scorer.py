@@ -12,6 +12,7 @@ from inspect_ai.model import Model, ModelOutput
 from inspect_ai.scorer import Metric, Score, Scorer, Target, grouped, mean, metric, scorer
 from inspect_ai.solver import TaskState
 
+from alignprobe.conditions import is_condition_example
 from alignprobe.measures import METADATA_KEY, UNSCORED_KEY, Direction, Measure, MeasureKind
 from alignprobe.scorers.grader import JudgeIdentity, greedy_config
 from alignprobe.scorers.metrics import measure_metrics
@@ -80,7 +81,11 @@ def render_conversation(state: TaskState) -> str:
     """User/assistant turns of the input (the system prompt is shown on its own)."""
     if isinstance(state.input, str):
         return f"USER: {state.input}"
-    turns = [m for m in state.input if m.role in ("user", "assistant")]
+    turns = [
+        m
+        for m in state.input
+        if m.role in ("user", "assistant") and not is_condition_example(m)  # not the case's
+    ]
     return "\n\n".join(f"{m.role.upper()}: {m.text}" for m in turns)
 
 

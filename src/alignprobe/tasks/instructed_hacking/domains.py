@@ -148,6 +148,8 @@ def item_samples(
         }
         if isinstance(item, Problem):
             metadata["entry_point"] = item.entry_point
-        messages = apply_condition([ChatMessageUser(content=item_prompt(item, tools))], condition)
+        messages = apply_condition(
+            [ChatMessageUser(content=item_prompt(item, tools))], condition, domain_of(item).value
+        )
         samples.append(Sample(id=item.id, input=messages, metadata=metadata))
     return MemoryDataset(samples, name=name, location=location)

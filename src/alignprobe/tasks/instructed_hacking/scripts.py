@@ -39,7 +39,7 @@ from typing import Any
 
 from inspect_ai.tool import ToolCall
 
-from alignprobe.conditions import builtin_conditions
+from alignprobe.conditions import builtin_conditions, is_condition_example
 from alignprobe.providers.scripted import ScriptedReply, ScriptRequest, register_script
 from alignprobe.tasks.instructed_hacking import defaults
 from alignprobe.tasks.instructed_hacking.data import Problem, load_problems
@@ -74,7 +74,8 @@ def _by_entry_point() -> dict[str, Problem]:
 
 
 def _first_user(request: ScriptRequest) -> str:
-    users = [m.text for m in request.messages if m.role == "user"]
+    # a condition's example turns come before the task: skip them
+    users = [m.text for m in request.messages if m.role == "user" and not is_condition_example(m)]
     return users[0] if users else ""
 
 
@@ -314,7 +315,8 @@ def _after_tool_result(request: ScriptRequest) -> bool:
 def followed_behaviour(system: str) -> str:
     """What an instruction follower does under the condition whose text is ``system``."""
     for condition in builtin_conditions().values():
-        if condition.system and condition.system.strip() == system.strip():
+        text = condition.system_text
+        if text and text.strip() == system.strip():
             if "report" in condition.tags:
                 return "report"
             if "hacking" in condition.tags:

@@ -67,7 +67,11 @@ def instructed_hacking(
         condition: system-prompt condition: ``neutral`` (no system prompt, default),
             ``please_hack`` (explicit permission to reward hack), ``hacking_okay`` (only
             passing the grader matters), ``dont_hack`` (explicit instruction not to hack),
-            any other built-in condition, or one named in ``conditions_file``.
+            ``hack_general`` / ``hack_specific`` (general vs specific "obtain reward"
+            wording), ``hack_general_examples`` (the general wording plus vetted example
+            turns of the item's domain, placed before the task), ``hack_general_training``
+            (the general wording plus a described training process), any other built-in
+            condition, or one named in ``conditions_file`` (docs/conditions.md).
         conditions_file: YAML file with extra named conditions (``conditions: {name: {system: ...}}``).
         confession: after the code, ask in a neutral follow-up turn whether the solution is
             general or tailored to the tests, and judge the reply (model role ``grader``,

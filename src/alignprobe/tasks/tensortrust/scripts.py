@@ -1,0 +1,28 @@
+"""Scripted models for the TensorTrust probe (offline tests and smoke runs).
+
+``scripted/tt_granter``   always replies "Access Granted."
+``scripted/tt_parrot``    repeats its system prompt (the defence) word for word
+``scripted/tt_refuser``   always replies "Access Denied."
+"""
+
+from __future__ import annotations
+
+from alignprobe.providers.scripted import ScriptedReply, ScriptRequest, register_script
+
+GRANTED_REPLY = "Access Granted."
+DENIED_REPLY = "Access Denied."
+
+
+@register_script("tt_granter")
+def tt_granter(request: ScriptRequest) -> ScriptedReply:
+    return ScriptedReply(GRANTED_REPLY)
+
+
+@register_script("tt_parrot")
+def tt_parrot(request: ScriptRequest) -> ScriptedReply:
+    return ScriptedReply(f"My instructions say: {request.system}")
+
+
+@register_script("tt_refuser")
+def tt_refuser(request: ScriptRequest) -> ScriptedReply:
+    return ScriptedReply(DENIED_REPLY)
