@@ -545,3 +545,32 @@ def test_rejudge_writes_to_a_bucket(world: World, tmp_path: Path) -> None:
     )
     _check_cell(again, 2, url)
     assert not (tmp_path / "s3:").exists()
+
+
+def test_interrupted_round_is_not_a_look_and_resumes(world: World, tmp_path: Path) -> None:
+    """Ctrl-C during `run --until-decided`: no look is recorded from the partial round, the
+    run exits 130, and the same command carries on instead of saying 'already decided'."""
+    out = tmp_path / "sequential"
+    argv = _run_args(
+        tmp_path, world.suite, world.checkpoints, str(out), "--max-samples", "2",
+        "--until-decided", "--baseline", world.states["complete"], "--policy", str(world.policy),
+        "--max-looks", "2",
+    )  # fmt: skip
+    env = {**world.env, "INSPECT_CACHE_DIR": str(tmp_path / "inspect-cache")}
+    start = world.server.stats.completed
+    world.server.faults.latency_s = 0.2
+    try:
+        done = _signalled(
+            argv, env, tmp_path, lambda: world.server.stats.completed >= start + 15, signal.SIGINT
+        )
+    finally:
+        world.server.faults.latency_s = 0.0
+    assert done.returncode == 130, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr and "decided at look" not in done.stdout
+    sequential = out / "sequential.json"
+    record = json.loads(sequential.read_text()) if sequential.is_file() else {"looks": []}
+    assert record["looks"] == [] and "decision" not in record
+    again = _run(argv, env, tmp_path)
+    assert "already decided" not in again.stdout and "Traceback" not in again.stderr
+    assert again.returncode in (0, 1, 2), again.stderr[-3000:]
+    assert "decided at look" in again.stdout, again.stdout[-3000:]

@@ -314,7 +314,10 @@ class RunStatus(BaseModel):
             _listing(missing, "planned log", "missing", lambda g: g.name),
             _listing(short, "log", "short of samples", lambda g: f"{g.name} ({_of(g)})"),
         ]
-        why = [r for r in reasons if r] or self.problems
+        listed = [r for r in reasons if r]
+        why = listed or self.problems
+        if self.manifest_state is RunState.SHARDS_MISSING:  # the shard to run comes first
+            why = [*self.problems[:_LISTED], *listed]
         return f"{counts} ({'; '.join(why)})" if why else counts
 
 
