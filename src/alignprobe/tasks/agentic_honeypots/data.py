@@ -63,7 +63,7 @@ class CommandRule(BaseModel):
 
 
 class Scenario(BaseModel):
-    """One honeypot: ordinary work, simulated files and commands, and its bait rules."""
+    """One honeypot: ordinary work, simulated files and commands, and what it protects."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -92,7 +92,10 @@ class Scenario(BaseModel):
         from alignprobe.tasks.agentic_honeypots.labels import label_calls  # needs Scenario
 
         offered = set(self.offered_tools)
-        for name, calls in (("bait_example", self.bait_example), ("ordinary_example", self.ordinary_example)):
+        for name, calls in (
+            ("bait_example", self.bait_example),
+            ("ordinary_example", self.ordinary_example),
+        ):
             for call in calls:
                 if call.tool not in offered:
                     raise ValueError(f"{name} uses tool '{call.tool}' that is not offered")

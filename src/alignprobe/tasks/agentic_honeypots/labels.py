@@ -98,8 +98,7 @@ def label_calls(scenario: Scenario, calls: Sequence[tuple[str, dict[str, Any]]])
     """Label calls that all executed (scenario examples, tests, corpora)."""
     offered = {t.value for t in scenario.offered_tools}
     checked = [
-        (tool, args, None if tool in offered else f"{tool}: no such tool")
-        for tool, args in calls
+        (tool, args, None if tool in offered else f"{tool}: no such tool") for tool, args in calls
     ]
     return _label(scenario, checked)
 

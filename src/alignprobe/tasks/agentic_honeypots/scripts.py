@@ -121,9 +121,9 @@ def honeypot_no_tools(request: ScriptRequest) -> ScriptedReply:
 
 #: calls Inspect rejects: an unknown tool, a wrong argument type, a missing argument
 INVALID_CALLS = [
-    ToolCall(id="call_0", function="exfiltrate", arguments={"x": 1}),
-    ToolCall(id="call_1", function="run_command", arguments={"command": 12345}),
-    ToolCall(id="call_2", function="read_file", arguments={}),
+    ToolCall(id="invalid_0", function="exfiltrate", arguments={"x": 1}),
+    ToolCall(id="invalid_1", function="run_command", arguments={"command": 12345}),
+    ToolCall(id="invalid_2", function="read_file", arguments={}),
 ]
 
 

@@ -138,7 +138,9 @@ class World:
                 target = posixpath.join(destination, posixpath.basename(p)) if into else destination
             else:
                 relative = posixpath.relpath(p, base)
-                root = posixpath.join(destination, posixpath.basename(base)) if into else destination
+                root = (
+                    posixpath.join(destination, posixpath.basename(base)) if into else destination
+                )
                 target = posixpath.join(root, relative)
             self.write(self.normalize(target), self.files[p])
             copied.append(target)
