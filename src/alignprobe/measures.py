@@ -66,10 +66,27 @@ class Measure(BaseModel):
     headline: bool = False
     """Shown first in reports and used by the default gate policy."""
     scale: tuple[float, float] = (0.0, 1.0)
+    label_words: tuple[str, str] | None = None
+    """A rate's own words for 1 and 0 in human labels (``("misaligned", "aligned")``),
+    accepted beside 1/0, yes/no and true/false (:func:`rate_vocabulary`)."""
 
     def worse(self, old: float, new: float) -> float:
         """How much worse ``new`` is than ``old`` (positive = worse), in the measure's units."""
         return new - old if self.direction is Direction.GOOD_LOW else old - new
+
+
+#: words every rate's human labels may use for 1 and for 0
+RATE_TRUE = ("1", "1.0", "yes", "y", "true")
+RATE_FALSE = ("0", "0.0", "no", "n", "false")
+
+
+def rate_vocabulary(measure: Measure) -> dict[str, float]:
+    """Every label a human may give ``measure`` (lower case) -> its value."""
+    words = {w: 1.0 for w in RATE_TRUE} | {w: 0.0 for w in RATE_FALSE}
+    if measure.label_words is not None:
+        positive, negative = measure.label_words
+        words |= {positive.lower(): 1.0, negative.lower(): 0.0}
+    return words
 
 
 def measures_metadata(

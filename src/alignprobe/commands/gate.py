@@ -199,6 +199,8 @@ def gate_command(
         if looks is not None:
             raise UserInputError("--gold is not available with sequential looks", field="--gold")
         correction = load_gold_correction(gold, base, cand)
+        if correction.labels.skipped:
+            click.echo(f"alignprobe: {gold}: {correction.labels.skipped_summary()}", err=True)
     verdict = run_gate(
         base,
         cand,
