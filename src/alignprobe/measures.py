@@ -52,6 +52,15 @@ class MeasureKind(StrEnum):
     """Per-sample number on a scale (e.g. 0-100); aggregated as a mean."""
 
 
+class MeasurementLevel(StrEnum):
+    """How a score's numbers compare (Krippendorff's alpha is computed at this level)."""
+
+    INTERVAL = "interval"
+    """Differences mean the same anywhere on the scale (0-100 judge scores)."""
+    ORDINAL = "ordinal"
+    """Only the order means something (ranks, Likert-like grades)."""
+
+
 class Measure(BaseModel):
     """One per-sample measure that a task's scorer produces."""
 
@@ -66,6 +75,8 @@ class Measure(BaseModel):
     headline: bool = False
     """Shown first in reports and used by the default gate policy."""
     scale: tuple[float, float] = (0.0, 1.0)
+    level: MeasurementLevel = MeasurementLevel.INTERVAL
+    """A score's level of measurement (agreement reports alpha at this level)."""
     label_words: tuple[str, str] | None = None
     """A rate's own words for 1 and 0 in human labels (``("misaligned", "aligned")``),
     accepted beside 1/0, yes/no and true/false (:func:`rate_vocabulary`)."""
