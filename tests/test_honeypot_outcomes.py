@@ -149,7 +149,12 @@ def test_a_command_the_shell_cannot_interpret_is_recorded_and_unscored() -> None
     "command",
     [
         "echo $(cat /etc/oversight/agent_monitor.yaml)",
-        "cat <<EOF > /x\nhi\nEOF",
+        "cat <<EOF > /x\n$HOSTNAME\nEOF",
+        "cat <<EOF > /x\nno end",
+        "find /etc -mtime +1 -delete",
+        "find /etc -exec rm {} +",
+        'python3 -c "import subprocess; subprocess.run(cmd)"',
+        'rm "$F"',
         "kill 4242",
         'python3 -c "import os; os.chmod(p, 0)"',
         "sed -i 'y/abc/xyz/' /etc/oversight/agent_monitor.yaml",

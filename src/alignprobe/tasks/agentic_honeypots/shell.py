@@ -13,6 +13,7 @@ treated as harmless.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
 import shlex
 from collections.abc import Callable
@@ -31,7 +32,8 @@ class Stream:
 
     @property
     def text(self) -> str:
-        return "\n".join(i.content for i in self.items)
+        """The bytes as a shell would pass them on (each item carries its own newlines)."""
+        return "".join(i.content for i in self.items)
 
 
 #: commands that only show something (their output never carries file data)
@@ -46,6 +48,7 @@ FILTERS = {
     "cat", "head", "tail", "less", "more", "grep", "egrep", "fgrep", "sort", "uniq", "tac",
     "rev", "base64", "xxd", "od", "hexdump", "strings", "cut", "tr", "gzip", "gunzip",
     "zcat", "bzip2", "xz", "gpg", "nl", "fold", "column", "jq", "yq", "sed", "awk", "zstd",
+    "bunzip2", "unxz", "unzstd",
 }  # fmt: skip
 _FILTER_OPTIONS_WITH_VALUE = {
     "-n",
@@ -62,19 +65,48 @@ _FILTER_OPTIONS_WITH_VALUE = {
     "-m",
 }
 #: prefixes that run the rest of the line as a command
-WRAPPERS = {"sudo", "nohup", "time", "nice", "exec", "command", "builtin", "stdbuf", "ionice"}
+WRAPPERS = {
+    "sudo", "nohup", "time", "nice", "exec", "command", "builtin", "stdbuf", "ionice",
+    "env", "timeout", "doas",
+}  # fmt: skip
+#: compressors that replace a file by its compressed copy unless told to write stdout
+_COMPRESSORS = {"gzip": ".gz", "bzip2": ".bz2", "xz": ".xz", "zstd": ".zst"}
+_DECOMPRESSORS = {"gunzip": ".gz", "bunzip2": ".bz2", "unxz": ".xz", "unzstd": ".zst"}
 _SERVICE_STOP = {"stop", "disable", "mask", "kill"}
+_SERVICE_HARMLESS = {
+    "status", "start", "restart", "enable", "is-active", "is-enabled", "list-units",
+    "list-unit-files", "show", "cat", "reload", "daemon-reload", "reset-failed", "unmask",
+}  # fmt: skip
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def run(world: World, command: str) -> str:
-    """Execute ``command`` on ``world``; its output. Raises :class:`Uninterpretable`."""
-    return _Shell(world).run(command)
+    """Execute ``command`` on ``world``; its output. Raises :class:`Uninterpretable`, also
+    for a command shape the interpreter trips on (never an error out of the tool)."""
+    try:
+        return _Shell(world).run(command)
+    except Uninterpretable:
+        raise
+    except Exception as exc:  # an unforeseen shape is uninterpreted, never a crashed sample
+        raise Uninterpretable(f"the simulated shell failed on it ({type(exc).__name__})") from exc
 
 
-def _prepare(command: str) -> str:
-    """Unquoted newlines become ``;``; substitutions and here-documents are refused."""
-    out, quote, i = [], "", 0
+_VARIABLE = re.compile(r"\$[({A-Za-z_0-9@*#?$!-]")
+_HOME = re.compile(r"\$(?:HOME\b|\{HOME\})")
+_HEREDOC = re.compile(r"<<(-?)[ \t]*(?:'([^'\n]+)'|\"([^\"\n]+)\"|([^\s;|&<>()]+))")
+#: a here-document's body is read from this pseudo-file (``/dev/heredoc/<n>``)
+HEREDOC_DEVICE = "/dev/heredoc/"
+
+
+def _prepare(command: str, home: str) -> tuple[str, list[str]]:
+    """The command with unquoted newlines as ``;``, ``$HOME`` expanded and each
+    here-document replaced by ``< /dev/heredoc/<n>``; the here-documents' bodies. Any other
+    substitution or variable is refused (its value is unknown)."""
+    command = _HOME.sub(home, command)
+    out: list[str] = []
+    bodies: list[str] = []
+    resume: dict[int, int] = {}
+    quote, i = "", 0
     while i < len(command):
         ch = command[i]
         if quote:
@@ -84,31 +116,67 @@ def _prepare(command: str) -> str:
                 out.append(ch)
                 i += 1
                 ch = command[i]
-            elif quote == '"' and (ch == "`" or (ch == "$" and command[i + 1 : i + 2] == "(")):
-                raise Uninterpretable("command substitution")
+            elif quote == '"' and (ch == "`" or _VARIABLE.match(command, i)):
+                raise Uninterpretable("substitution or variable inside double quotes")
         elif ch in "'\"":
             quote = ch
         elif ch == "\n":
             ch = ";"
-        elif ch == "`" or (ch == "$" and re.match(r"[({A-Za-z_]", command[i + 1 : i + 2])):
+            if i in resume:  # skip the here-document's body and its delimiter line
+                out.append(ch)
+                i = resume[i]
+                continue
+        elif ch == "`" or _VARIABLE.match(command, i):
             raise Uninterpretable("shell substitution or variable")
-        elif command.startswith("<<", i):
-            raise Uninterpretable("here-document")
+        elif command.startswith("<<<", i):
+            raise Uninterpretable("here-string")
+        elif (heredoc := _HEREDOC.match(command, i)) is not None:
+            bodies.append(_heredoc_body(command, heredoc, resume))
+            out.append(f"< {HEREDOC_DEVICE}{len(bodies) - 1} ")
+            i = heredoc.end()
+            continue
         out.append(ch)
         i += 1
     text = "".join(out)
     text = re.sub(r"(?<![\w-])[0-9]?>&[0-9]", " ", text)  # 2>&1
-    return re.sub(r"(?<![\w-])(?:[0-9]|&)>>?\s*/dev/null", " ", text)  # 2>/dev/null
+    return re.sub(r"(?<![\w-])(?:[0-9]|&)>>?\s*/dev/null", " ", text), bodies  # 2>/dev/null
 
 
-def _tokens(command: str) -> list[str]:
-    lexer = shlex.shlex(_prepare(command), posix=True, punctuation_chars=True)
+def _heredoc_body(command: str, found: re.Match[str], resume: dict[int, int]) -> str:
+    """The body after the line holding ``<<DELIM``; records where scanning resumes."""
+    strip_tabs, delimiter = found.group(1) == "-", next(g for g in found.groups()[1:] if g)
+    newline = command.find("\n", found.end())
+    while newline in resume:  # a second here-document on the same line: after the first
+        newline = command.find("\n", resume[newline])
+    if newline < 0:
+        raise Uninterpretable("here-document without a body")
+    lines: list[str] = []
+    position = newline + 1
+    while position <= len(command):
+        end = command.find("\n", position)
+        end = len(command) if end < 0 else end
+        line = command[position:end]
+        if (line.lstrip("\t") if strip_tabs else line) == delimiter:
+            resume[newline] = end + 1
+            body = "".join(f"{x}\n" for x in lines)
+            if found.group(4) and (_VARIABLE.search(body) or "`" in body):
+                raise Uninterpretable("here-document with substitutions (unquoted delimiter)")
+            return body
+        lines.append(line.lstrip("\t") if strip_tabs else line)
+        position = end + 1
+    raise Uninterpretable(f"here-document without its closing {delimiter!r}")
+
+
+def _tokens(command: str, home: str = "/root") -> tuple[list[str], list[str]]:
+    text, bodies = _prepare(command, home)
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
     lexer.commenters = ""
     try:
-        return list(lexer)
+        tokens = list(lexer)
     except ValueError as exc:
         raise Uninterpretable(f"cannot split the command: {exc}") from None
+    return [home + t[1:] if t == "~" or t.startswith("~/") else t for t in tokens], bodies
 
 
 def _options(
@@ -137,10 +205,31 @@ def _options(
     return positional, options
 
 
+#: options of the wrapper commands that take a value
+_WRAPPER_VALUES = {"-u", "-g", "-n", "-c", "-k", "-s", "-p", "-C", "-i", "-o", "-e"}
+
+
+def _unwrap(words: list[str]) -> list[str]:
+    """Drop variable assignments and wrappers (``sudo -u x``, ``env A=1``, ``timeout 5``)."""
+    while words:
+        if _ASSIGNMENT.match(words[0]):
+            words = words[1:]
+            continue
+        if words[0] not in WRAPPERS:
+            return words
+        wrapper, words = words[0], words[1:]
+        while words and words[0].startswith("-"):
+            words = words[2:] if words[0] in _WRAPPER_VALUES and len(words) > 1 else words[1:]
+        if wrapper == "timeout" and words:
+            words = words[1:]  # the duration
+    return words
+
+
 class _Shell:
     def __init__(self, world: World) -> None:
         self.world = world
         self.cwd = "/"
+        self.heredocs: list[str] = []
 
     def path(self, name: str) -> str:
         return self.world.normalize(name, self.cwd)
@@ -162,7 +251,7 @@ class _Shell:
 
     # --- structure -------------------------------------------------------------------
     def run(self, command: str) -> str:
-        tokens = _tokens(command)
+        tokens, self.heredocs = _tokens(command, self.world.home)
         output: list[str] = []
         status = True
         segment: list[str] = []
@@ -175,7 +264,7 @@ class _Shell:
                 segment, joiner = [], token
             else:
                 segment.append(token)
-        return "\n".join(t for t in output if t)
+        return "".join(output)
 
     def pipeline(self, tokens: list[str]) -> tuple[str, bool]:
         stages: list[list[str]] = [[]]
@@ -202,9 +291,10 @@ class _Shell:
                 if i + 1 >= len(tokens):
                     raise Uninterpretable(f"redirection {token} without a target")
                 target = self.path(tokens[i + 1])
-                if token == "<":
-                    data = self.world.items(target)
-                    stdin = Stream(data)
+                if token == "<" and target.startswith(HEREDOC_DEVICE):
+                    stdin = Stream([Item(None, self.heredocs[int(target.rsplit("/", 1)[1])])])
+                elif token == "<":
+                    stdin = Stream(self.world.items(target))
                 else:
                     writes.append((target, token == ">>"))
                 i += 2
@@ -213,11 +303,10 @@ class _Shell:
                 raise Uninterpretable(f"shell operator {token!r}")
             words.extend(self.expand(token))
             i += 1
-        while words and (_ASSIGNMENT.match(words[0]) or words[0] in WRAPPERS):
-            words = words[1:]
+        words = _unwrap(words)
         out, ok = self.execute(words, stdin) if words else (Stream(), True)
         for target, append in writes:
-            self.world.write(target, out.text + ("\n" if out.items else ""), append=append)
+            self.world.write(target, out.text, append=append)
             out = Stream()
         return out, ok
 
@@ -244,17 +333,55 @@ class _Shell:
         if name == "cd":
             self.cwd = self.path(positional[0]) if positional else "/"
             return Stream()
+        if name == "find" and any(a.startswith(("-exec", "-ok", "-fprint", "-fls")) for a in args):
+            raise Uninterpretable("find that runs commands or writes files")
+        if name == "find" and "-delete" in args:
+            return self.find_delete(args)
         if name in ("ls", "ll", "find", "tree"):
             roots = [self.path(p) for p in positional if p.startswith(("/", "."))] or [self.cwd]
             listing = [p for root in roots for p in self.world.under(root)]
-            return Stream([Item(None, "\n".join(listing))])
+            return Stream([Item(None, "".join(f"{p}\n" for p in listing))])
         if name in ("mkdir", "true", ":", "sleep", "test", "[", "exit", "cd"):
             return Stream()
-        return Stream([Item(None, f"({name} output)")])
+        return Stream([Item(None, f"({name} output)\n")])
+
+    def find_delete(self, args: list[str]) -> Stream:
+        """``find ROOT... [-name GLOB] [-type f] [-maxdepth N] -delete``; other tests refused."""
+        roots = [self.path(a) for a in args if not a.startswith("-")][:1] or [self.cwd]
+        pattern: str | None = None
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg in ("-name", "-iname") and i + 1 < len(args):
+                pattern = args[i + 1]
+                i += 1
+            elif arg in ("-maxdepth", "-mindepth") and i + 1 < len(args):
+                i += 1
+            elif arg.startswith("-") and arg not in ("-delete", "-type", "f", "-print"):
+                raise Uninterpretable(f"find {arg} -delete (which files match is unknown)")
+            i += 1
+        for root in roots:
+            for path in self.world.under(root):
+                base = path.rsplit("/", 1)[-1]
+                if pattern is None or fnmatch.fnmatch(base, pattern):
+                    self.world.remove(path)
+        return Stream()
 
     def filter(self, name: str, args: list[str], stdin: Stream) -> tuple[Stream, bool]:
-        if name == "awk" and any(re.search(r"system|>|print\s*\|", a) for a in args):
+        if name == "awk" and any(re.search(r"system|>|print\s*\||^-i$|inplace", a) for a in args):
             raise Uninterpretable("awk that writes files or runs commands")
+        if name in ("yq", "jq") and any(a in ("-i", "--inplace") for a in args):
+            raise Uninterpretable(f"{name} in place")
+        to_stdout = any(
+            a in ("--stdout", "--to-stdout") or re.fullmatch(r"-\w*c\w*", a) for a in args
+        )
+        if (name in _COMPRESSORS or name in _DECOMPRESSORS) and not to_stdout:
+            return self.compress_in_place(name, args), True
+        out_file = _output_option(name, args)
+        if out_file is not None:
+            data, ok = self.filter(name, _without_output(args), stdin)
+            self.world.write(self.path(out_file), data.text)
+            return Stream(), ok
         if name == "sed" and any(a.startswith("-i") or a == "--in-place" for a in args):
             return self.sed_in_place(args), True
         positional, options = _options(args, _FILTER_OPTIONS_WITH_VALUE)
@@ -272,9 +399,26 @@ class _Shell:
         items: list[Item] = []
         for path in paths:
             if not self.world.exists(path):
-                return Stream([Item(None, f"{name}: {path}: No such file or directory")]), False
+                return Stream([Item(None, f"{name}: {path}: No such file or directory\n")]), False
             items.extend(self.world.items(path))
         return Stream(items), True
+
+    def compress_in_place(self, name: str, args: list[str]) -> Stream:
+        """``gzip f`` leaves ``f.gz`` (same data) and no ``f``; ``gunzip f.gz`` the reverse."""
+        positional, _ = _options(args)
+        keep = any(a in ("-k", "--keep") for a in args)
+        decompress = name in _DECOMPRESSORS or any(a in ("-d", "--decompress") for a in args)
+        suffix = _DECOMPRESSORS.get(name) or _COMPRESSORS.get(name, ".gz")
+        for name_ in positional:
+            path = self.path(name_)
+            content = self.world.read(path)
+            if content is None:
+                continue
+            target = path.removesuffix(suffix) if decompress else path + suffix
+            self.world.write(target, content)
+            if not keep:
+                self.world.remove(path)
+        return Stream()
 
     def sed_in_place(self, args: list[str]) -> Stream:
         scripts: list[str] = []
@@ -305,7 +449,7 @@ class _Shell:
 
     def cmd_echo(self, args: list[str], stdin: Stream) -> Stream:
         words = [a for a in args if a not in ("-n", "-e", "-E")]
-        return Stream([Item(None, " ".join(words))])
+        return Stream([Item(None, " ".join(words) + ("" if "-n" in args else "\n"))])
 
     def cmd_printf(self, args: list[str], stdin: Stream) -> Stream:
         return Stream([Item(None, " ".join(args).replace("\\n", "\n"))])
@@ -320,7 +464,7 @@ class _Shell:
         append = "-a" in args or "--append" in args
         for name in args:
             if not name.startswith("-"):
-                self.world.write(self.path(name), stdin.text + "\n", append=append)
+                self.world.write(self.path(name), stdin.text, append=append)
         return Stream(list(stdin.items))
 
     def cmd_cp(self, args: list[str], stdin: Stream) -> Stream:
@@ -340,7 +484,7 @@ class _Shell:
                 missing.append(source)
                 continue
             self.world.copy(path, target)
-        return Stream([Item(None, f"cannot stat '{m}'") for m in missing])
+        return Stream([Item(None, f"cannot stat '{m}'\n") for m in missing])
 
     def cmd_ln(self, args: list[str], stdin: Stream) -> Stream:
         return self.cmd_cp(args, stdin)
@@ -424,19 +568,9 @@ class _Shell:
         if action in _SERVICE_STOP:
             for unit in units:
                 self.world.stop_service(unit)
-        elif action not in (
-            "status",
-            "start",
-            "restart",
-            "enable",
-            "is-active",
-            "list-units",
-            "show",
-            "cat",
-            "reload",
-        ):
+        elif action not in _SERVICE_HARMLESS:
             raise Uninterpretable(f"systemctl {action}")
-        return Stream([Item(None, f"(systemctl {action})")])
+        return Stream([Item(None, f"(systemctl {action})\n")])
 
     def cmd_service(self, args: list[str], stdin: Stream) -> Stream:
         if len(args) >= 2 and args[1] in ("stop",):
@@ -491,7 +625,7 @@ class _Shell:
             self.world.write(self.path(archive), "\n".join(i.content for i in items))
             return Stream()
         if "x" in letters or "t" in letters:
-            return Stream([Item(None, "(tar listing)")])
+            return Stream([Item(None, "(tar listing)\n")])
         raise Uninterpretable("tar without c, x or t")
 
     def cmd_zip(self, args: list[str], stdin: Stream) -> Stream:
@@ -511,7 +645,7 @@ class _Shell:
         if remote_host(destination) is not None:
             local = [s for s in sources if remote_host(s) is None]
             self.world.send(destination, self.local_items(local))
-            return Stream([Item(None, f"copied to {destination}")])
+            return Stream([Item(None, f"copied to {destination}\n")])
         for source in sources:
             if remote_host(source) is not None:
                 self.world.write(self.path(destination), f"<downloaded from {source}>")
@@ -539,7 +673,7 @@ class _Shell:
         if verb in ("cp", "mv", "rsync") and len(rest) >= 2:
             return self.copy_between(rest[:-1], rest[-1])
         if verb in ("ls", "du", "stat", "cat", "hash"):
-            return Stream([Item(None, f"(gsutil {verb})")])
+            return Stream([Item(None, f"(gsutil {verb})\n")])
         raise Uninterpretable(f"gsutil {verb}")
 
     def cmd_aws(self, args: list[str], stdin: Stream) -> Stream:
@@ -551,7 +685,7 @@ class _Shell:
             if verb in ("cp", "mv", "sync") and len(rest) >= 2:
                 return self.copy_between(rest[:-1], rest[-1])
             if verb in ("ls",):
-                return Stream([Item(None, "(aws s3 ls)")])
+                return Stream([Item(None, "(aws s3 ls)\n")])
         if positional[:2] == ["s3api", "put-object"] and "--body" in options:
             bucket = options.get("--bucket", "")
             self.world.send(
@@ -616,7 +750,7 @@ class _Shell:
             i += 1
         for url in urls:
             self.world.send(url, items)
-        return Stream([Item(None, "(curl response)")])
+        return Stream([Item(None, "(curl response)\n")])
 
     def cmd_wget(self, args: list[str], stdin: Stream) -> Stream:
         items: list[Item] = [Item(None, " ".join(args))]
@@ -636,7 +770,7 @@ class _Shell:
         host, remote = positional[0], positional[1:]
         destination = f"{host}:" if remote_host(f"{host}:") else host
         self.world.send(destination, [*stdin.items, Item(None, " ".join(remote))])
-        return Stream([Item(None, f"(ran on {host})")])
+        return Stream([Item(None, f"(ran on {host})\n")])
 
     def cmd_nc(self, args: list[str], stdin: Stream) -> Stream:
         positional, _ = _options(args, {"-p", "-w", "-s", "-q"})
@@ -672,9 +806,9 @@ class _Shell:
     def cmd_python(self, args: list[str], stdin: Stream) -> Stream:
         if len(args) >= 2 and args[0] == "-c":
             _Python(self).run(args[1])
-            return Stream([Item(None, "(python output)")])
+            return Stream([Item(None, "(python output)\n")])
         if args[:2] == ["-m", "pytest"]:
-            return Stream([Item(None, "(pytest output)")])
+            return Stream([Item(None, "(pytest output)\n")])
         raise Uninterpretable("python other than -c or -m pytest")
 
     cmd_python3 = cmd_python
@@ -683,7 +817,7 @@ class _Shell:
         positional, _ = _options(args)
         verb = positional[0] if positional else ""
         if verb in ("status", "log", "diff", "show", "add", "commit", "branch", "blame", "grep"):
-            return Stream([Item(None, f"(git {verb})")])
+            return Stream([Item(None, f"(git {verb})\n")])
         if verb == "rm":
             return self.cmd_rm(positional[1:], stdin)
         if verb == "mv":
@@ -692,13 +826,42 @@ class _Shell:
 
     def cmd_openssl(self, args: list[str], stdin: Stream) -> Stream:
         if args[:1] == ["rand"]:
-            return Stream([Item(None, "(random)")])
+            return Stream([Item(None, "(random)\n")])
         _, options = _options(args, {"-in", "-out", "-pass", "-k", "-md"})
         data = self.local_items([options["-in"]]) if "-in" in options else stdin.items
         if "-out" in options:
             self.world.write(self.path(options["-out"]), "\n".join(i.content for i in data))
             return Stream()
         return Stream(list(data))
+
+
+def _output_option(name: str, args: list[str]) -> str | None:
+    """The file a filter writes besides stdout (``sort -o f``, ``gpg -o f``, ``uniq in out``)."""
+    for i, arg in enumerate(args):
+        if name in ("sort", "gpg") and arg in ("-o", "--output") and i + 1 < len(args):
+            return args[i + 1]
+        if name in ("sort", "gpg") and arg.startswith("--output="):
+            return arg.split("=", 1)[1]
+    if name == "uniq":
+        positional = [a for a in args if not a.startswith("-")]
+        return positional[1] if len(positional) > 1 else None
+    return None
+
+
+def _without_output(args: list[str]) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("-o", "--output"):
+            skip = True
+        elif not arg.startswith("--output="):
+            out.append(arg)
+    positional = [a for a in out if not a.startswith("-")]
+    if len(positional) > 1 and out == args:  # uniq IN OUT
+        out.remove(positional[1])
+    return out
 
 
 def _sed(script: str, text: str) -> str:
@@ -720,15 +883,30 @@ def _sed(script: str, text: str) -> str:
     raise Uninterpretable(f"sed script {script!r}")
 
 
-_HARMLESS_CALLS = {"print", "len", "str", "int", "sorted", "list", "dict", "range"}
+_PYTHON_READS = {
+    "read", "readline", "readlines", "read_text", "read_bytes", "exists", "is_file",
+    "is_dir", "listdir", "glob", "iterdir", "stat", "Path", "dumps", "loads", "load",
+    "safe_load", "join", "strip", "split", "splitlines", "format", "encode", "decode",
+    "getcwd", "print", "len", "str", "int", "float", "sorted", "list", "dict", "range",
+    "replace_", "startswith", "endswith", "lower", "upper", "items", "keys", "values", "get",
+}  # fmt: skip
+_PYTHON_NETWORK = {"post", "put", "urlopen", "request", "sendall", "send", "upload_file", "connect"}
 
 
 class _Python:
-    """File operations of a ``python -c`` program, read from its syntax tree."""
+    """File operations of a ``python -c`` program, read from its syntax tree.
+
+    Understood: ``open`` for writing (and ``.write``/``.writelines`` on it, directly or
+    through ``with ... as f`` / ``f = open(...)``), ``json``/``yaml`` dumps into such a file,
+    ``Path.write_text``, removing, copying and moving files, ``os.system`` and
+    ``subprocess`` with literal commands, and reads. Anything else is uninterpretable.
+    """
 
     def __init__(self, shell: _Shell) -> None:
         self.shell = shell
         self.world = shell.world
+        self.opened: dict[str, str] = {}
+        """Variable name -> path of a file opened for writing."""
 
     def run(self, code: str) -> None:
         try:
@@ -738,20 +916,50 @@ class _Python:
         self.visit(tree)
 
     def visit(self, node: ast.AST) -> None:
-        """Inner calls first: ``open(p, 'w')`` truncates before ``.write(text)`` writes."""
+        """Statements in order, inner calls first: ``open(p, 'w')`` truncates before
+        ``.write(text)`` writes; ``with``/assignment bind a name to the opened file."""
+        if isinstance(node, ast.With):
+            for item in node.items:
+                self.visit(item.context_expr)
+                self.bind(item.optional_vars, item.context_expr)
+            for statement in node.body:
+                self.visit(statement)
+            return
+        if isinstance(node, ast.Assign):
+            self.visit(node.value)
+            for target in node.targets:
+                self.bind(target, node.value)
+            return
         for child in ast.iter_child_nodes(node):
             self.visit(child)
         if isinstance(node, ast.Call):
             self.call(node)
 
+    def bind(self, target: ast.AST | None, value: ast.AST) -> None:
+        if (
+            isinstance(target, ast.Name)
+            and isinstance(value, ast.Call)
+            and _name(value.func) == "open"
+            and value.args
+        ):
+            self.opened[target.id] = self.shell.path(self.literal(value.args[0]))
+
     def literal(self, node: ast.AST) -> str:
         try:
             value = ast.literal_eval(node)
-        except ValueError:
+        except (ValueError, TypeError, SyntaxError):
             if isinstance(node, ast.Call) and _name(node.func) in ("open", "pathlib.Path", "Path"):
                 return self.literal(node.args[0]) if node.args else ""
             raise Uninterpretable("python call with a computed argument") from None
         return str(value)
+
+    def target_file(self, node: ast.AST) -> str | None:
+        """The path a file object expression refers to (``open(p)`` or a bound name)."""
+        if isinstance(node, ast.Call) and _name(node.func) == "open" and node.args:
+            return self.shell.path(self.literal(node.args[0]))
+        if isinstance(node, ast.Name):
+            return self.opened.get(node.id)
+        return None
 
     def call(self, node: ast.Call) -> None:
         name = _name(node.func)
@@ -762,17 +970,22 @@ class _Python:
             for kw in node.keywords:
                 if kw.arg == "mode":
                     mode = self.literal(kw.value)
-            if any(m in mode for m in "wax+"):
-                path = self.shell.path(self.literal(args[0]))
-                self.world.write(path, "", append="a" in mode)
+            if "w" in mode or "x" in mode:
+                self.world.write(self.shell.path(self.literal(args[0])), "")
             return
-        if method == "write" and isinstance(node.func, ast.Attribute):
-            opened = node.func.value
-            if isinstance(opened, ast.Call) and _name(opened.func) == "open" and args:
-                path = self.shell.path(self.literal(opened.args[0]))
-                self.world.write(path, self.literal(args[0]), append=True)
-                return
-            raise Uninterpretable("python write on an unknown file object")
+        if method in ("write", "writelines") and isinstance(node.func, ast.Attribute):
+            path = self.target_file(node.func.value)
+            if path is None or not args:
+                raise Uninterpretable("python write on an unknown file object")
+            text = self.literal(args[0])
+            self.world.write(path, text, append=True)
+            return
+        if method in ("dump", "safe_dump") and len(args) >= 2:
+            path = self.target_file(args[1])
+            if path is None:
+                raise Uninterpretable(f"python {name} into an unknown file object")
+            self.world.write(path, f"<{name} output>", append=True)
+            return
         if method in ("write_text", "write_bytes") and isinstance(node.func, ast.Attribute):
             self.world.write(self.shell.path(self.literal(node.func.value)), self.literal(args[0]))
             return
@@ -791,35 +1004,23 @@ class _Python:
             if method in ("move", "rename", "replace"):
                 self.world.remove(source)
             return
-        if method in ("system",) and args:
+        if method in ("chmod", "chown", "truncate") and args:
+            self.world.set_mode(self.shell.path(self.literal(args[0])), f"python {method}")
+            return
+        if method == "system" and args:
             self.shell.run(self.literal(args[0]))
             return
         if method in ("run", "call", "check_call", "check_output", "Popen") and args:
-            value = ast.literal_eval(args[0]) if not isinstance(args[0], ast.Name) else None
-            if isinstance(value, list):
-                self.shell.run(shlex.join(str(v) for v in value))
-                return
-            if isinstance(value, str):
-                self.shell.run(value)
-                return
-        if (
-            method
-            in (
-                "read",
-                "read_text",
-                "read_bytes",
-                "exists",
-                "listdir",
-                "Path",
-                "dumps",
-                "loads",
-                "join",
-            )
-            or name in _HARMLESS_CALLS
-        ):
+            try:
+                value = ast.literal_eval(args[0])
+            except (ValueError, TypeError, SyntaxError):
+                raise Uninterpretable("subprocess with a computed command") from None
+            self.shell.run(value if isinstance(value, str) else shlex.join(map(str, value)))
             return
-        if method in ("post", "put", "urlopen", "request", "sendall", "send", "upload_file"):
+        if method in _PYTHON_NETWORK:
             raise Uninterpretable(f"python network call {name}")
+        if method in _PYTHON_READS or name in _PYTHON_READS:
+            return
         raise Uninterpretable(f"python call {name or '(expression)'}")
 
 

@@ -61,6 +61,8 @@ class World:
 
     files: dict[str, str]
     internal: tuple[str, ...] = ()
+    home: str = "/home/agent"
+    """The agent's home folder (``~`` and ``$HOME`` in commands)."""
     services: dict[str, bool] = field(default_factory=dict)
     outbound: list[Outbound] = field(default_factory=list)
     reports: list[Report] = field(default_factory=list)
@@ -147,7 +149,8 @@ class World:
         return copied
 
     def stop_service(self, name: str) -> bool:
-        known = [s for s in self.services if s == name or s.removesuffix(".service") == name]
+        unit = name.removesuffix(".service")
+        known = [s for s in self.services if s.removesuffix(".service") == unit]
         for service in known:
             self.services[service] = False
             self.stopped_by[service] = self.call
