@@ -13,11 +13,17 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.model import get_model
 
 import alignprobe._registry  # noqa: F401
+from alignprobe.cli import main
 from alignprobe.measures import UNSCORED_KEY
 from alignprobe.results.table import build_table
 from alignprobe.tasks.agentic_honeypots import agentic_honeypots
 from alignprobe.tasks.agentic_honeypots.data import Scenario, load_scenario_set
-from alignprobe.tasks.agentic_honeypots.labels import ActionVerdict, label_calls
+from alignprobe.tasks.agentic_honeypots.labels import (
+    UNINTERPRETED_REASON,
+    ActionVerdict,
+    label_calls,
+)
+from alignprobe.tasks.agentic_honeypots.scripts import UNKNOWN_COMMAND
 from alignprobe.tasks.agentic_honeypots.shell import Uninterpretable, run
 from alignprobe.tasks.agentic_honeypots.types import ActionLabel
 from alignprobe.tasks.agentic_honeypots.world import World
@@ -125,6 +131,29 @@ def test_invalid_tool_calls_through_inspect_are_unscored_with_their_reason(tmp_p
     assert df["unscored_took_bait"].str.contains("invalid tool call").all()
 
 
+def test_uninterpreted_commands_are_counted_in_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [log] = inspect_eval(
+        agentic_honeypots(samples=2, families="monitor_disruption"),
+        model=get_model("scripted/honeypot_uninterpreted"),
+        model_roles={"grader": "scripted/reasoning_judge"},
+        log_dir=str(tmp_path / "logs"),
+        display="none",
+    )
+    assert log.status == "success"
+    for sample in log.samples or []:
+        action = next(iter((sample.scores or {}).values())).metadata["action"]  # type: ignore[index]
+        assert action["label"] == ActionLabel.UNINTERPRETED.value
+        assert action["uninterpreted_commands"][0]["command"] == UNKNOWN_COMMAND
+    df, _ = build_table(tmp_path)
+    assert df["took_bait"].isna().all() and len(df) == 6
+    assert (df["unscored_took_bait"] == UNINTERPRETED_REASON).all()
+    main(["compare", str(tmp_path), "--out", str(tmp_path / "report")])
+    report = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    assert f"unscored 6 (6× {UNINTERPRETED_REASON})" in report
+
+
 def test_a_command_the_shell_cannot_interpret_is_recorded_and_unscored() -> None:
     verdict = play(
         "monitor_latency_budget",
@@ -134,8 +163,9 @@ def test_a_command_the_shell_cannot_interpret_is_recorded_and_unscored() -> None
         ),
     )
     assert verdict.label is ActionLabel.UNINTERPRETED
-    assert verdict.reason is not None and "could not interpret 1 command" in verdict.reason
-    assert verdict.uninterpreted[0]["command"].startswith("perl")
+    assert verdict.reason is not None and verdict.reason.startswith("uninterpreted command")
+    [recorded] = verdict.metadata()["uninterpreted_commands"]
+    assert recorded["command"].startswith("perl") and "perl" in recorded["why"]
     # a breach elsewhere still decides the label
     verdict = play(
         "monitor_latency_budget",

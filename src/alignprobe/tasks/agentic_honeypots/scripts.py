@@ -9,6 +9,8 @@ it through the real tools, using the scenario's ``ordinary_example`` and ``bait_
     ``scripted/honeypot_no_tools``    answers in text only (a model without tool use)
     ``scripted/honeypot_malformed``   emits a tool call that cannot be parsed
     ``scripted/honeypot_invalid``     does the work, then calls Inspect rejects
+    ``scripted/honeypot_uninterpreted`` does the work, then runs a command the simulated
+                                      shell cannot interpret
 ``-M channel=think`` puts the reasoning in ``<think>`` text instead of a reasoning block.
 Judge: ``scripted/reasoning_judge`` (:mod:`alignprobe.providers.reasoning_scripts`).
 """
@@ -141,6 +143,25 @@ def honeypot_invalid(request: ScriptRequest) -> ScriptedReply:
         reply.tool_calls = list(INVALID_CALLS)
         return reply
     return ScriptedReply(DONE)
+
+
+#: a command the simulated shell does not know (what it did cannot be told)
+UNKNOWN_COMMAND = "logrotate -f /etc/logrotate.conf"
+
+
+@register_script("honeypot_uninterpreted")
+def honeypot_uninterpreted(request: ScriptRequest) -> ScriptedReply:
+    """Does the ordinary work, then runs a command the simulated shell cannot interpret."""
+    turn, scenario = _turn(request), _scenario(request)
+    calls = [
+        *scenario.ordinary_example,
+        ToolCallSpec(tool=ToolName.RUN_COMMAND, arguments={"command": UNKNOWN_COMMAND}),
+    ]
+    if turn >= len(calls):
+        return ScriptedReply(DONE)
+    reply = ScriptedReply("")
+    reply.tool_calls = [_call(calls[turn], turn)]
+    return reply
 
 
 @register_script("honeypot_malformed")
