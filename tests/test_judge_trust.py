@@ -318,6 +318,8 @@ def test_gold_template_covers_every_stratum_blind(world: World) -> None:
     assert len(sheet) == 5 and set(sheet["measure"]) == {"misaligned"}
     assert (sheet["label"] == "").all() and "judge" not in " ".join(sheet.columns)
     assert sheet["answer"].str.startswith("ANS").all()
+    # each row names the answer it is about: labels of another run's answers cannot match
+    assert (sheet["answer_sha256"] == sheet["answer"].map(answer_hash)).all()
 
 
 @pytest.mark.slow
