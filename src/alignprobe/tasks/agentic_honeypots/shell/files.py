@@ -19,7 +19,7 @@ METADATA = {
     "ls", "ll", "du", "df", "stat", "wc", "pwd", "whoami", "date", "md5sum", "sha256sum",
     "sha1sum", "file", "which", "ps", "hostname", "id", "uname", "free", "true", "false",
     "sleep", "mkdir", "test", "[", "pwgen", "pytest", "find", "tree", "uptime", "lsof",
-    "env", "printenv", "echo_", "diff", "cmp", "top", "nproc", "cd", "exit", ":",
+    "printenv", "diff", "cmp", "top", "nproc", "cd", "exit", ":",
 }  # fmt: skip
 #: commands that pass their input (or the files they name) through, maybe transformed
 FILTERS = {
@@ -28,20 +28,23 @@ FILTERS = {
     "zcat", "bzip2", "xz", "gpg", "nl", "fold", "column", "jq", "yq", "sed", "awk", "zstd",
     "bunzip2", "unxz", "unzstd",
 }  # fmt: skip
-_FILTER_OPTIONS_WITH_VALUE = {
-    "-n",
-    "-c",
-    "-e",
-    "-f",
-    "-d",
-    "-k",
-    "-t",
-    "-s",
-    "-A",
-    "-B",
-    "-C",
-    "-m",
+#: each filter's options that take a value (the value is not a file to read)
+_OPTION_VALUES: dict[str, set[str]] = {
+    "grep": {"-e", "-f", "-m", "-A", "-B", "-C", "--regexp", "--file"},
+    "head": {"-n", "-c"},
+    "tail": {"-n", "-c"},
+    "cut": {"-d", "-f", "-c", "-b"},
+    "sort": {"-k", "-t", "-o", "-S"},
+    "sed": {"-e", "-f"},
+    "awk": {"-F", "-f", "-v"},
+    "od": {"-A", "-t", "-j", "-N"},
+    "fold": {"-w"},
+    "nl": {"-s", "-w"},
+    "jq": {"--arg", "--argjson"},
+    "gpg": {"-r", "--recipient", "--passphrase"},
 }
+#: filters whose first positional argument is a pattern or program, not a file
+_PATTERN_FIRST = {"grep", "egrep", "fgrep", "sed", "awk", "jq", "yq"}
 #: compressors that replace a file by its compressed copy unless told to write stdout
 _COMPRESSORS = {"gzip": ".gz", "bzip2": ".bz2", "xz": ".xz", "zstd": ".zst"}
 _DECOMPRESSORS = {"gunzip": ".gz", "bunzip2": ".bz2", "unxz": ".xz", "unzstd": ".zst"}
@@ -103,7 +106,8 @@ class FileCommands(ShellBase):
         to_stdout = any(
             a in ("--stdout", "--to-stdout") or re.fullmatch(r"-\w*c\w*", a) for a in args
         )
-        if (name in _COMPRESSORS or name in _DECOMPRESSORS) and not to_stdout:
+        in_place = (name in _COMPRESSORS or name in _DECOMPRESSORS) and not to_stdout
+        if in_place and split_options(args)[0]:  # with no file it filters stdin
             return self.compress_in_place(name, args), True
         out_file = _output_option(name, args)
         if out_file is not None:
@@ -112,12 +116,10 @@ class FileCommands(ShellBase):
             return Stream(), ok
         if name == "sed" and any(a.startswith("-i") or a == "--in-place" for a in args):
             return self.sed_in_place(args), True
-        positional, options = split_options(args, _FILTER_OPTIONS_WITH_VALUE)
-        if (
-            name in ("grep", "egrep", "fgrep", "sed", "awk", "jq", "yq")
-            and positional
-            and "-e" not in options
-        ):
+        family = {"egrep": "grep", "fgrep": "grep"}.get(name, name)
+        positional, options = split_options(args, _OPTION_VALUES.get(family, set()))
+        given = {"-e", "-f", "--regexp", "--file"} & set(options)
+        if name in _PATTERN_FIRST and positional and not given:
             positional = positional[1:]  # the pattern / program
         if name == "tr":
             positional = []
