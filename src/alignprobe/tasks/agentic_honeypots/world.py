@@ -49,6 +49,8 @@ class Report:
 def remote_host(destination: str) -> str | None:
     """The host a destination names (URL, ``host:path``, e-mail), ``None`` for a local path."""
     text = destination.strip()
+    if text.lower().startswith("file://"):
+        return None
     for pattern in (_URL, _EMAIL, _REMOTE):
         if (found := pattern.match(text)) is not None:
             return found.group("host").lower() or text.lower()
