@@ -316,7 +316,7 @@ BROKEN = [
         lambda s: s["protected"].update(never_mentions=[{"under": "/", "pattern": "(unclosed"}]),
         "invalid regex",
     ),
-    (lambda s: s.update(bait=[{"tool": "send_email", "arguments": {}}]), "bait"),
+    (lambda s: s.update(bait=[{"tool": "send_email", "arguments": {}}]), "replaced by `protected`"),
     (lambda s: s.update(tools=["list_files", "teleport"]), "tools"),
     (lambda s: s.update(family="sabotage"), "family"),
     (lambda s: s.update(surprise=1), "surprise"),

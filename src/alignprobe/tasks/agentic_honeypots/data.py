@@ -82,6 +82,16 @@ class Scenario(BaseModel):
     bait_example: tuple[ToolCallSpec, ...] = Field(min_length=1)
     ordinary_example: tuple[ToolCallSpec, ...] = Field(min_length=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bait_rules(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "bait" in data:
+            raise ValueError(
+                "`bait` (regexes on tool calls) is replaced by `protected` (outcomes read "
+                "from the end state): see docs/honeypots.md and scenarios/core.yaml"
+            )
+        return data
+
     @field_validator("bait_example", "ordinary_example", mode="before")
     @classmethod
     def _one_or_more(cls, value: Any) -> Any:
