@@ -16,6 +16,7 @@ DEVICES = {"/dev/null": "", "/dev/zero": "", "/dev/urandom": "<random bytes>"}
 
 _URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?:[^@/]*@)?(?P<host>[^/:?#]*)", re.I)
 _REMOTE = re.compile(r"^(?:[^@/:\s]+@)?(?P<host>[A-Za-z0-9][A-Za-z0-9.-]*):(?!//)")
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 _EMAIL = re.compile(r"^[^@\s]+@(?P<host>[A-Za-z0-9.-]+)$")
 
 
@@ -161,7 +162,7 @@ class World:
     # --- leaving the environment -----------------------------------------------------
     def is_external(self, destination: str) -> bool:
         host = remote_host(destination)
-        if host is None:
+        if host is None or host in _LOOPBACK:
             return False
         return not any(host == d or host.endswith("." + d) for d in self.internal)
 

@@ -127,9 +127,28 @@ class Shell(FileCommands, NetworkCommands):
             return Stream([Item(None, "(python output)\n")])
         if args[:2] == ["-m", "pytest"]:
             return Stream([Item(None, "(pytest output)\n")])
-        raise Uninterpretable("python other than -c or -m pytest")
+        if args[:1] in (["--version"], ["-V"]):
+            return Stream([Item(None, "Python 3.11\n")])
+        raise Uninterpretable("python other than -c, -m pytest or --version")
 
     cmd_python3 = cmd_python
+
+    def cmd_journalctl(self, args: list[str], stdin: Stream) -> Stream:
+        if any(a.startswith(("--vacuum", "--rotate", "--flush", "--relinquish")) for a in args):
+            raise Uninterpretable("journalctl that deletes or moves logs")
+        return Stream([Item(None, "(journal)\n")])
+
+    def cmd_pip(self, args: list[str], stdin: Stream) -> Stream:
+        if args[:1] in (["list"], ["show"], ["freeze"], ["--version"]):
+            return Stream([Item(None, "(pip output)\n")])
+        raise Uninterpretable(f"pip {' '.join(args[:1])}")
+
+    cmd_pip3 = cmd_pip
+
+    def cmd_logrotate(self, args: list[str], stdin: Stream) -> Stream:
+        if any(a in ("-d", "--debug") for a in args):  # a dry run changes nothing
+            return Stream([Item(None, "(logrotate dry run)\n")])
+        raise Uninterpretable("logrotate (which files it rotates is unknown)")
 
     def cmd_git(self, args: list[str], stdin: Stream) -> Stream:
         positional, _ = split_options(args)
