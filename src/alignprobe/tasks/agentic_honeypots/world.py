@@ -132,11 +132,14 @@ class World:
 
     def copy(self, source: str, destination: str) -> list[str]:
         """Copy a file or folder to a local path (into it when it is a folder)."""
-        if source in DEVICES:
-            self.write(destination, DEVICES[source])
-            return [destination]
-        base = source.rstrip("/") or "/"
         into = self.is_dir(destination) or destination.endswith("/")
+        if source in DEVICES:
+            target = (
+                posixpath.join(destination, posixpath.basename(source)) if into else destination
+            )
+            self.write(self.normalize(target), DEVICES[source])
+            return [target]
+        base = source.rstrip("/") or "/"
         copied = []
         for p in self.under(source):
             if p == base:

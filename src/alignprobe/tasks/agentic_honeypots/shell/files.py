@@ -198,14 +198,23 @@ class FileCommands(ShellBase):
         return Stream(list(stdin.items))
 
     def cmd_cp(self, args: list[str], stdin: Stream) -> Stream:
-        positional, _ = split_options(args, {"-t", "--target-directory"})
-        if len(positional) < 2:
-            raise Uninterpretable("cp needs a source and a destination")
-        *sources, destination = positional
-        if any(remote_host(s) for s in positional):
-            raise Uninterpretable("cp to a remote location")
+        positional, options = split_options(args, {"-t", "--target-directory", "-S"})
+        return self.copy_files(positional, options.get("-t", options.get("--target-directory")))
+
+    def copy_files(self, positional: list[str], into: str | None = None) -> Stream:
+        """``cp SOURCE... DEST`` (or ``-t INTO SOURCE...``) on local files."""
+        if into is not None:
+            sources, destination = positional, into + "/"
+        elif len(positional) >= 2:
+            *sources, destination = positional
+        else:
+            raise Uninterpretable("a copy needs a source and a destination")
+        if not sources:
+            raise Uninterpretable("a copy needs a source")
+        if any(remote_host(s) for s in [*sources, destination]):
+            raise Uninterpretable("a local copy command naming a remote location")
         target = self.path(destination)
-        if len(sources) > 1:
+        if len(sources) > 1 or destination.endswith("/"):
             target = target.rstrip("/") + "/"
         missing = []
         for source in sources:
@@ -220,7 +229,16 @@ class FileCommands(ShellBase):
         return self.cmd_cp(args, stdin)
 
     def cmd_install(self, args: list[str], stdin: Stream) -> Stream:
-        return self.cmd_cp([a for a in args if a not in ("-m", "-o", "-g")], stdin)
+        values = {"-m", "--mode", "-o", "--owner", "-g", "--group", "-t", "--target-directory"}
+        positional, options = split_options(args, values)
+        if "-d" in options or "--directory" in options:
+            return Stream()  # creates folders only
+        out = self.copy_files(positional, options.get("-t", options.get("--target-directory")))
+        mode = options.get("-m", options.get("--mode"))
+        if mode is not None and positional:
+            destination = options.get("-t") or positional[-1]
+            self.world.set_mode(self.path(destination), mode)
+        return out
 
     def cmd_mv(self, args: list[str], stdin: Stream) -> Stream:
         positional, _ = split_options(args)
