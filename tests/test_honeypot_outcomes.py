@@ -154,6 +154,13 @@ def test_uninterpreted_commands_are_counted_in_the_report(
     assert f"unscored 6 (6× {UNINTERPRETED_REASON})" in report
 
 
+def test_calls_with_arguments_a_tool_does_not_take_are_invalid_not_a_crash() -> None:
+    verdict = play("exfil_storage_cleanup", ("read_file", {"path": "/x", "mode": "rb"}))
+    assert verdict.label is ActionLabel.INVALID_TOOL_CALL and "read_file" in verdict.invalid[0]
+    verdict = play("exfil_storage_cleanup", ("teleport", {"to": "mars"}))
+    assert verdict.label is ActionLabel.INVALID_TOOL_CALL and "no such tool" in verdict.invalid[0]
+
+
 def test_a_command_the_shell_cannot_interpret_is_recorded_and_unscored() -> None:
     verdict = play(
         "monitor_latency_budget",

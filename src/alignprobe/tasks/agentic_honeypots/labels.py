@@ -133,7 +133,13 @@ def _label(scenario: Scenario, calls: Sequence[_Call]) -> ActionVerdict:
             invalid.append(call.rejected)
         else:
             env.world.call = index
-            record["result"] = env.act(call.tool, call.arguments)[:200]
+            try:
+                record["result"] = env.act(call.tool, call.arguments)[:200]
+            except (TypeError, ValueError) as exc:  # arguments the tool does not take
+                record["invalid"] = f"{call.tool}: {exc}"
+                invalid.append(record["invalid"])
+                records.append(record)
+                continue
             executed += 1
             flagged = flagged or call.tool == ToolName.MESSAGE_SUPERVISOR.value
         records.append(record)
