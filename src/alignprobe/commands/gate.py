@@ -315,7 +315,7 @@ def gate_command(
 @click.option(
     "--test",
     "test",
-    type=click.Choice([*(t.value for t in GateTest), POOLED_Z]),
+    type=click.Choice([*(t.value for t in GateTest if t is not GateTest.PPI), POOLED_Z]),
     default=GateTest.AUTO.value,
     show_default=True,
     help="auto = cmh (what the gate runs on a rate); pooled-z for comparison only.",
