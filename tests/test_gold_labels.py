@@ -138,3 +138,18 @@ def test_a_file_with_no_usable_label_is_an_error(tmp_path: Path) -> None:
         load_gold(blank, RUN_A, MEASURES)
     with pytest.raises(DataError, match="the file has no rows"):
         load_gold(_write(tmp_path), RUN_A, MEASURES)
+
+
+def test_the_corrected_test_cannot_be_chosen_in_a_policy(tmp_path: Path) -> None:
+    from alignprobe.errors import UserInputError
+    from alignprobe.gate.policy import load_policy
+
+    policy = tmp_path / "gate.yaml"
+    policy.write_text(
+        "version: 1\nchecks:\n  - {name: em, task: emergent_misalignment, measure: misaligned,\n"
+        "     max_worsening: 0.05, test: ppi-difference}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(UserInputError, match="chosen by `gate --gold`") as raised:
+        load_policy(policy)
+    assert raised.value.source == str(policy)
