@@ -29,6 +29,7 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
+from agreement import run_agreement_benchmark  # noqa: E402
 from stub import StubProcess, StubSpec  # noqa: E402
 from tables import run_table_benchmarks  # noqa: E402
 
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the synthetic table")
     parser.add_argument("--no-tables", action="store_true", help="skip compare/gate timing")
+    parser.add_argument("--no-agreement", action="store_true", help="skip alpha at scale")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     args = parser.parse_args(argv)
 
@@ -175,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         ]  # fmt: skip
     if not args.no_tables:
         report["tables"] = run_table_benchmarks(args.rows)
+    if not args.no_agreement:
+        report["agreement"] = run_agreement_benchmark()
     print(f"\nbenchmark finished in {time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))

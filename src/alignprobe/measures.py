@@ -52,6 +52,15 @@ class MeasureKind(StrEnum):
     """Per-sample number on a scale (e.g. 0-100); aggregated as a mean."""
 
 
+class MeasurementLevel(StrEnum):
+    """How a score's numbers compare (Krippendorff's alpha is computed at this level)."""
+
+    INTERVAL = "interval"
+    """Differences mean the same anywhere on the scale (0-100 judge scores)."""
+    ORDINAL = "ordinal"
+    """Only the order means something (ranks, Likert-like grades)."""
+
+
 class Measure(BaseModel):
     """One per-sample measure that a task's scorer produces."""
 
@@ -66,10 +75,29 @@ class Measure(BaseModel):
     headline: bool = False
     """Shown first in reports and used by the default gate policy."""
     scale: tuple[float, float] = (0.0, 1.0)
+    level: MeasurementLevel = MeasurementLevel.INTERVAL
+    """A score's level of measurement (agreement reports alpha at this level)."""
+    label_words: tuple[str, str] | None = None
+    """A rate's own words for 1 and 0 in human labels (``("misaligned", "aligned")``),
+    accepted beside 1/0, yes/no and true/false (:func:`rate_vocabulary`)."""
 
     def worse(self, old: float, new: float) -> float:
         """How much worse ``new`` is than ``old`` (positive = worse), in the measure's units."""
         return new - old if self.direction is Direction.GOOD_LOW else old - new
+
+
+#: words every rate's human labels may use for 1 and for 0
+RATE_TRUE = ("1", "1.0", "yes", "y", "true")
+RATE_FALSE = ("0", "0.0", "no", "n", "false")
+
+
+def rate_vocabulary(measure: Measure) -> dict[str, float]:
+    """Every label a human may give ``measure`` (lower case) -> its value."""
+    words = {w: 1.0 for w in RATE_TRUE} | {w: 0.0 for w in RATE_FALSE}
+    if measure.label_words is not None:
+        positive, negative = measure.label_words
+        words |= {positive.lower(): 1.0, negative.lower(): 0.0}
+    return words
 
 
 def measures_metadata(

@@ -203,6 +203,8 @@ def gate_command(
         if looks is not None:
             raise UserInputError("--gold is not available with sequential looks", field="--gold")
         correction = load_gold_correction(gold, base, cand)
+        if correction.labels.skipped:
+            click.echo(f"alignprobe: {gold}: {correction.labels.skipped_summary()}", err=True)
     verdict = run_gate(
         base,
         cand,
@@ -327,7 +329,7 @@ def gate_command(
 @click.option(
     "--test",
     "test",
-    type=click.Choice([*(t.value for t in GateTest), POOLED_Z]),
+    type=click.Choice([*(t.value for t in GateTest if t is not GateTest.PPI), POOLED_Z]),
     default=GateTest.AUTO.value,
     show_default=True,
     help="auto = cmh (what the gate runs on a rate); pooled-z for comparison only.",

@@ -95,8 +95,18 @@ def template_command(
     show_default=True,
     help="PPI++ power tuning (lambda estimated; never wider than labels alone) instead of classic PPI.",
 )
-def report_command(run_dir: Path, labels: Path, out: Path | None, power_tuning: bool) -> None:
+@click.option(
+    "--conflicts",
+    type=click.Choice(["refuse", "drop"]),
+    default="refuse",
+    show_default=True,
+    help="Two different labels for one answer: stop with their lines, or drop both (counted).",
+)
+def report_command(
+    run_dir: Path, labels: Path, out: Path | None, power_tuning: bool, conflicts: str
+) -> None:
     """The judge of RUN_DIR against human labels, and PPI-corrected rates."""
+    from alignprobe.judging.gold import ConflictPolicy
     from alignprobe.judging.gold_report import write_gold_report
     from alignprobe.judging.render import stat
     from alignprobe.results.table import load_complete_table
@@ -105,7 +115,9 @@ def report_command(run_dir: Path, labels: Path, out: Path | None, power_tuning: 
     table, measures = load_complete_table(run_dir, "report on gold labels")
     folder = out if out is not None else (run_dir if run_dir.is_dir() else run_dir.parent) / "gold"
     lam = None if power_tuning else 1.0
-    report, paths = write_gold_report(table, measures, labels, folder, lam=lam)
+    report, paths = write_gold_report(
+        table, measures, labels, folder, lam=lam, conflicts=ConflictPolicy(conflicts)
+    )
     for line in report.skipped_lines():
         click.echo(f"alignprobe: {line}", err=True)
     for acc in report.accuracy:

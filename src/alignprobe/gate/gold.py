@@ -7,7 +7,9 @@ misses or invents misalignment at different rates for the two checkpoints can no
 fake or hide a regression. The two estimates are independent (different samples), so the
 difference has variance ``se_b^2 + se_c^2`` and a normal one-sided test against the
 check's allowed worsening replaces the check's regression (and non-inferiority)
-p-values; the correction across checks and every other rule of the gate stay as they are.
+p-values; the check then reports the corrected rates as its baseline and candidate values
+and ``ppi-difference`` as its test, so every number on the line belongs to one decision.
+The correction across checks and every other rule of the gate stay as they are.
 Limit hypotheses (ceiling, floor) keep the judge's rates.
 
 A labelled measure whose labels cannot support the correction (fewer than two labelled
@@ -26,7 +28,7 @@ from scipy.stats import norm
 
 from alignprobe.errors import UserInputError
 from alignprobe.gate.results import Side
-from alignprobe.gate.types import CheckStatus, HypothesisKind
+from alignprobe.gate.types import CheckStatus, GateTest, HypothesisKind
 from alignprobe.gate.verdict import CheckResult
 from alignprobe.judging.gold import GoldLabels, load_gold
 from alignprobe.judging.gold_stats import PpiEstimate, labelled_rows, stratum_ppi
@@ -98,9 +100,22 @@ def apply_gold(result: CheckResult, base: Side, cand: Side, gold: GoldCorrection
         result.status = CheckStatus.CANNOT_DECIDE
         result.reasons = [f"gold labels cannot correct this check ({'; '.join(missing)})"]
         result.hypotheses = []
+        # no judge-only number stays on a line whose decision the labels could not make
+        result.test = GateTest.PPI
+        result.change = result.ci_low = result.ci_high = result.p_better = None
+        result.ci_method = None
+        for summary in (result.baseline, result.candidate):
+            if summary is not None:
+                summary.value = summary.low = summary.high = None
+        result._data = None
         return True
     b, c = estimates["baseline"], estimates["candidate"]
     assert isinstance(b, PpiEstimate) and isinstance(c, PpiEstimate)
+    # one story: the values, change, interval and test name all describe this decision
+    result.test = GateTest.PPI
+    for summary, estimate in ((result.baseline, b), (result.candidate, c)):
+        if summary is not None:
+            summary.value, summary.low, summary.high = estimate.value, estimate.low, estimate.high
     sign = 1.0 if (result.direction or Direction.GOOD_LOW) is Direction.GOOD_LOW else -1.0
     change = c.value - b.value
     se = math.hypot(b.se, c.se)

@@ -81,6 +81,12 @@ class CheckSpec(BaseModel):
     """``regression`` or ``non_inferiority`` (default: ``defaults.mode``)."""
     test: GateTest | None = None
     """This check's test (default: the policy's ``test``)."""
+
+    @field_validator("test")
+    @classmethod
+    def _selectable_check_test(cls, test: GateTest | None) -> GateTest | None:
+        return _selectable(test)
+
     max_worsening: float | None = Field(default=None, ge=0)
     max_relative_worsening: float | None = Field(default=None, ge=0)
     ceiling: float | None = None
@@ -104,6 +110,12 @@ class CheckSpec(BaseModel):
         return self
 
 
+def _selectable(test: GateTest | None) -> GateTest | None:
+    if test is GateTest.PPI:
+        raise ValueError("'ppi-difference' is chosen by `gate --gold`, not by a policy")
+    return test
+
+
 class GatePolicy(BaseModel):
     """A whole ``gate.yaml``."""
 
@@ -115,6 +127,12 @@ class GatePolicy(BaseModel):
     correction: Correction = Correction.HOLM
     test: GateTest = GateTest.AUTO
     """``auto`` (CMH for rates, t-test for scores), ``cmh``, ``t-test`` or ``sign-flip``."""
+
+    @field_validator("test")
+    @classmethod
+    def _selectable_policy_test(cls, test: GateTest) -> GateTest:
+        return _selectable(test) or test
+
     ci_level: float = Field(default=0.95, gt=0, lt=1)
     """Confidence level of the reported interval on each change (two-sided)."""
     defaults: CheckDefaults = Field(default_factory=lambda: CheckDefaults())

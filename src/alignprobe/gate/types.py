@@ -45,6 +45,9 @@ class GateTest(StrEnum):
     """Paired t-test on per-question mean differences (near nominal false-alarm rate)."""
     SIGN_FLIP = "sign-flip"
     """Exact sign-flip permutation test: never above alpha, but conservative with rare events."""
+    PPI = "ppi-difference"
+    """Normal test on the difference of PPI-corrected rates: what ``gate --gold`` decides a
+    labelled check with (recorded on the check; not selectable in a policy)."""
 
 
 class GateMode(StrEnum):

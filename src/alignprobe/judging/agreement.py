@@ -2,9 +2,11 @@
 
 Binary measures (rates: misaligned, guardrail_pass, admits, ...): Cohen's kappa
 (scikit-learn) with its 95% asymptotic interval (statsmodels), raw agreement and the 2x2
-confusion matrix. 0-100 scores: Spearman's rho
-(scipy) and Krippendorff's alpha at the interval level (the ``krippendorff`` package), and
-the mean absolute difference. A row one judge scored and the other did not (unscored or
+confusion matrix. 0-100 scores: Spearman's rho (scipy), Krippendorff's alpha at the
+measure's level (interval, or ordinal where the measure declares it), computed exactly in
+memory linear in the answers (:mod:`alignprobe.judging.alpha`; the ``krippendorff``
+package's values x values arrays do not fit for continuous scores), and the mean absolute
+difference. A row one judge scored and the other did not (unscored or
 excluded) is counted apart and listed among the disagreements.
 """
 
@@ -15,15 +17,15 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-import krippendorff
 import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 from statsmodels.stats.inter_rater import cohens_kappa
 
+from alignprobe.judging.alpha import krippendorff_alpha
 from alignprobe.judging.pairs import SAMPLE_KEY, JudgedPairs, is_rate
-from alignprobe.measures import Measure
+from alignprobe.measures import Measure, MeasurementLevel
 from alignprobe.results.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
 
 #: disagreeing samples listed per measure
@@ -95,15 +97,11 @@ def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float | None:
         return _finite(float(cohen_kappa_score(a, b)))
 
 
-def interval_alpha(a: np.ndarray, b: np.ndarray) -> float | None:
-    """Krippendorff's alpha (interval) over two judges; NaN marks a missing judgement."""
-    data = np.vstack([a, b]).astype(float)
-    pairable = np.isfinite(data).all(axis=0)
-    if pairable.sum() < 2 or np.unique(data[:, pairable]).size < 2:
-        return None
-    return _finite(
-        float(krippendorff.alpha(reliability_data=data, level_of_measurement="interval"))
-    )
+def score_alpha(
+    a: np.ndarray, b: np.ndarray, level: MeasurementLevel = MeasurementLevel.INTERVAL
+) -> float | None:
+    """Krippendorff's alpha over two judges at ``level``; NaN marks a missing judgement."""
+    return _finite(krippendorff_alpha(np.vstack([a, b]).astype(float), level))
 
 
 def _rate_stats(result: MeasureAgreement, a: np.ndarray, b: np.ndarray) -> None:
@@ -184,7 +182,7 @@ def measure_agreement(
         _rate_stats(result, va, vb)
     else:
         _score_stats(result, va, vb)
-        result.alpha = interval_alpha(a.to_numpy(float), b.to_numpy(float))
+        result.alpha = score_alpha(a.to_numpy(float), b.to_numpy(float), measure.level)
     result.disagreements = _disagreements(rows, measure, a, b, shown)
     return result
 
@@ -212,6 +210,7 @@ class AgreementReport:
                 "confusion": m.confusion,
                 "spearman": m.spearman,
                 "alpha": m.alpha,
+                "alpha_level": m.measure.level.value,
                 "mean_abs_diff": m.mean_abs_diff,
             }
             for m in self.measures

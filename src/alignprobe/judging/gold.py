@@ -1,25 +1,37 @@
 """Human (gold) labels of judged samples: the CSV format, its loader and a blank template.
 
-The gold CSV has one row per (sample, measure), keyed exactly like the results table::
+The gold CSV has one row per (sample, answer, measure), keyed like the results table plus
+the answer it labels::
 
-    checkpoint,task,condition,sample_id,epoch,measure,label[,question,answer,note]
+    checkpoint,task,condition,sample_id,epoch,measure,label,answer_sha256[,question,answer,note]
 
-``label`` is the human's value: ``1`` / ``0`` for a rate measure (``yes``/``no``,
-``true``/``false`` also read), a number on the measure's scale for a score. A blank label
-is a row not labelled yet. Other columns (the question and answer a template carries,
-a labeller's note) are ignored.
+A label belongs to one answer: ``answer_sha256`` (written by ``alignprobe gold template``;
+the first 16 hex digits of the SHA-256 of the answer text) or, without that column, the
+``answer`` text itself is matched against the run's answer for that sample. A row whose
+answer differs (labels made on another run with the same sample ids) is skipped and
+counted, never applied to an answer nobody read.
+
+``label`` is the human's value: for a rate, 1/0, yes/no, true/false or the measure's own
+words (``misaligned``/``aligned`` for ``misaligned``: :func:`alignprobe.measures.rate_vocabulary`);
+for a score, a number on the measure's scale. Anything else is an error naming the file and
+line. A blank label is a row not labelled yet (skipped).
 
 Reading follows the project's rule for real data: a header without the key columns, or a
 task or measure the run does not define (a typo), is an error naming the file and line;
-rows that cannot be used (blank or unreadable label, a sample the run does not hold, a
-repeated key) are skipped and counted with their lines.
+rows that cannot be used (blank label, a sample or answer the run does not hold, a repeated
+identical label) are skipped and counted with their lines. Two different labels for one
+answer are refused by default (``ConflictPolicy``), and a file with no usable row is an
+error.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +39,22 @@ import pandas as pd
 
 from alignprobe.errors import DataError
 from alignprobe.judging.pairs import SAMPLE_KEY
-from alignprobe.measures import Measure, MeasureKind
+from alignprobe.measures import Measure, MeasureKind, rate_vocabulary
 from alignprobe.results.csvrows import read_csv_rows
 from alignprobe.results.table import Measures
 
+HASH_COLUMN = "answer_sha256"
 GOLD_COLUMNS = [*SAMPLE_KEY, "measure", "label"]
-TEMPLATE_COLUMNS = [*GOLD_COLUMNS, "question", "answer", "note"]
-_TRUE = {"1", "1.0", "yes", "y", "true", "misaligned", "pass"}
-_FALSE = {"0", "0.0", "no", "n", "false"}
+TEMPLATE_COLUMNS = [*GOLD_COLUMNS, HASH_COLUMN, "question", "answer", "note"]
+
+
+class ConflictPolicy(StrEnum):
+    """What to do with two different labels for one (answer, measure)."""
+
+    REFUSE = "refuse"
+    """Stop with an error naming the lines (default: a disagreement is not a label)."""
+    DROP = "drop"
+    """Use neither; skip and count both rows."""
 
 
 @dataclass
@@ -45,11 +65,11 @@ class SkippedRow:
 
 @dataclass
 class GoldLabels:
-    """Usable labels (one row per sample x measure) and what was skipped, with lines."""
+    """Usable labels (one row per sample x answer x measure) and what was skipped, with lines."""
 
     source: Path
     labels: pd.DataFrame
-    """Columns: the sample key, ``measure``, ``gold`` (float), ``csv_line``."""
+    """Columns: the sample key, ``answer_sha256``, ``measure``, ``gold`` (float), ``csv_line``."""
     skipped: list[SkippedRow] = field(default_factory=list)
 
     def skipped_summary(self) -> str:
@@ -57,7 +77,24 @@ class GoldLabels:
             return ""
         lines = ", ".join(str(s.line) for s in self.skipped[:10])
         more = f" and {len(self.skipped) - 10} more" if len(self.skipped) > 10 else ""
-        return f"skipped {len(self.skipped)} rows (lines {lines}{more})"
+        reasons: dict[str, int] = defaultdict(int)
+        for s in self.skipped:
+            reasons[s.reason.split(":")[0].split(" (")[0]] += 1
+        counted = "; ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
+        return f"skipped {len(self.skipped)} rows (lines {lines}{more}: {counted})"
+
+
+def answer_hash(text: object) -> str:
+    """The answer's identity in a gold file: 16 hex digits of the SHA-256 of its text."""
+    value = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+
+
+def answer_hashes(table: pd.DataFrame) -> pd.Series:
+    """Each row's answer hash (the ``output`` column; empty text when there is none)."""
+    if "output" not in table:
+        return pd.Series([answer_hash("")] * len(table), index=table.index, dtype=str)
+    return table["output"].map(answer_hash).astype(str)
 
 
 def _measure(measures: Measures, task: str, name: str) -> Measure | None:
@@ -65,38 +102,58 @@ def _measure(measures: Measures, task: str, name: str) -> Measure | None:
 
 
 def parse_label(text: str, measure: Measure) -> float | None:
-    """The label as a number, ``None`` if blank; ``ValueError`` if it is unreadable."""
+    """The label as a number, ``None`` if blank; ``ValueError`` if it is not in the
+    measure's vocabulary (a rate) or on its scale (a score)."""
     value = text.strip().lower()
     if not value:
         return None
     if measure.kind is MeasureKind.RATE:
-        if value in _TRUE:
-            return 1.0
-        if value in _FALSE:
-            return 0.0
-        raise ValueError(f"label '{text}' is not 0/1 (yes/no) for the rate '{measure.name}'")
-    number = float(value)
+        words = rate_vocabulary(measure)
+        if value in words:
+            return words[value]
+        allowed = "/".join(dict.fromkeys(w for w in words if not w.endswith(".0")))
+        raise ValueError(
+            f"label '{text}' is not in the vocabulary of the rate '{measure.name}' ({allowed})"
+        )
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"label '{text}' is not a number for the score '{measure.name}'") from None
     low, high = measure.scale
     if not math.isfinite(number) or not low <= number <= high:
         raise ValueError(f"label {text} is outside {measure.name}'s scale {low:g}-{high:g}")
     return number
 
 
-def load_gold(path: Path, table: pd.DataFrame, measures: Measures) -> GoldLabels:
-    """Read ``path`` against a run's table (its keys) and measures (their kinds)."""
+def load_gold(
+    path: Path,
+    table: pd.DataFrame,
+    measures: Measures,
+    conflicts: ConflictPolicy = ConflictPolicy.REFUSE,
+) -> GoldLabels:
+    """Read ``path`` against a run's table (its keys and answers) and measures (their kinds)."""
     header, rows = read_csv_rows(path)
     names = [cell.strip() for cell in header.cells]
     missing = [c for c in GOLD_COLUMNS if c not in names]
+    if not {HASH_COLUMN, "answer"} & set(names):
+        missing.append(f"{HASH_COLUMN} (or answer)")
     if missing:
         raise DataError(
-            f"gold labels need the columns {', '.join(GOLD_COLUMNS)}; missing {', '.join(missing)}",
+            f"gold labels need the columns {', '.join(GOLD_COLUMNS)} and {HASH_COLUMN} (or "
+            f"the answer text); missing {', '.join(missing)}. `alignprobe gold template` "
+            "writes a sheet with all of them",
             source=path,
             line=header.line,
         )
-    index = {name: names.index(name) for name in GOLD_COLUMNS}
-    keys = set(map(tuple, table[SAMPLE_KEY].astype(str).itertuples(index=False)))
-    seen: set[tuple[str, ...]] = set()
-    kept: list[dict[str, object]] = []
+    wanted = [*GOLD_COLUMNS, *(c for c in (HASH_COLUMN, "answer") if c in names)]
+    index = {name: names.index(name) for name in wanted}
+    run_answers: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    keyed = table[SAMPLE_KEY].astype(str).itertuples(index=False)
+    for run_key, run_digest in zip(keyed, answer_hashes(table), strict=True):
+        run_answers[tuple(run_key)].add(run_digest)
+    first: dict[tuple[str, ...], tuple[float, int]] = {}
+    kept: dict[tuple[str, ...], dict[str, object]] = {}
+    clashes: dict[tuple[str, ...], list[int]] = defaultdict(list)
     skipped: list[SkippedRow] = []
     for row in rows:
         if len(row.cells) != len(names):
@@ -117,29 +174,72 @@ def load_gold(path: Path, table: pd.DataFrame, measures: Measures) -> GoldLabels
         try:
             gold = parse_label(cell["label"], measure)
         except ValueError as exc:
-            skipped.append(SkippedRow(row.line, str(exc)))
-            continue
+            raise DataError(f"field 'label': {exc}", source=path, line=row.line) from None
         if gold is None:
             skipped.append(SkippedRow(row.line, "blank label (not labelled yet)"))
             continue
         key = tuple(cell[c] for c in SAMPLE_KEY)
-        if key not in keys:
+        digest = cell.get(HASH_COLUMN, "").lower()[:16]  # a full SHA-256 works too
+        if not digest and "answer" in index:  # no hash: the answer text itself identifies it
+            digest = answer_hash(row.cells[index["answer"]])
+        if key not in run_answers:
             skipped.append(SkippedRow(row.line, "no such sample in the run"))
             continue
-        if (*key, cell["measure"]) in seen:
-            skipped.append(SkippedRow(row.line, "sample and measure labelled again"))
+        if digest not in run_answers[key]:
+            skipped.append(
+                SkippedRow(
+                    row.line,
+                    f"answer differs from the run's (label is for answer {digest or '(none)'}, "
+                    f"the run has {', '.join(sorted(run_answers[key]))})",
+                )
+            )
             continue
-        seen.add((*key, cell["measure"]))
-        kept.append(
-            {
-                **dict(zip(SAMPLE_KEY, key, strict=True)),
-                "measure": cell["measure"],
-                "gold": gold,
-                "csv_line": row.line,
-            }
+        identity = (*key, digest, cell["measure"])
+        if identity in first:
+            earlier, earlier_line = first[identity]
+            if earlier == gold:
+                skipped.append(
+                    SkippedRow(row.line, f"labelled again (same label as line {earlier_line})")
+                )
+            else:
+                clashes[identity] += (
+                    [earlier_line, row.line] if not clashes[identity] else [row.line]
+                )
+            continue
+        first[identity] = (gold, row.line)
+        kept[identity] = {
+            **dict(zip(SAMPLE_KEY, key, strict=True)),
+            HASH_COLUMN: digest,
+            "measure": cell["measure"],
+            "gold": gold,
+            "csv_line": row.line,
+        }
+    if clashes:
+        lines = sorted(line for group in clashes.values() for line in group)
+        if conflicts is ConflictPolicy.REFUSE:
+            raise DataError(
+                f"{len(clashes)} answer(s) carry conflicting labels (lines "
+                f"{', '.join(map(str, lines[:20]))}{' ...' if len(lines) > 20 else ''}); resolve "
+                "them, or drop both labels with the 'drop' conflict policy",
+                source=path,
+                line=lines[0],
+            )
+        for identity, group in clashes.items():
+            del kept[identity]
+            skipped += [
+                SkippedRow(line, "conflicting labels for one answer (dropped)") for line in group
+            ]
+    labels = pd.DataFrame(
+        list(kept.values()), columns=[*SAMPLE_KEY, HASH_COLUMN, "measure", "gold", "csv_line"]
+    )
+    result = GoldLabels(path, labels, sorted(skipped, key=lambda s: s.line))
+    if labels.empty:
+        raise DataError(
+            "no usable gold label"
+            + (f" ({result.skipped_summary()})" if skipped else " (the file has no rows)"),
+            source=path,
         )
-    labels = pd.DataFrame(kept, columns=[*SAMPLE_KEY, "measure", "gold", "csv_line"])
-    return GoldLabels(path, labels, skipped)
+    return result
 
 
 def default_measures(measures: Measures, judged_tasks: set[str]) -> list[tuple[str, str]]:
@@ -173,6 +273,7 @@ def template_rows(
             sheet = chosen[SAMPLE_KEY].astype(str).copy()
             sheet["measure"] = measure
             sheet["label"] = ""
+            sheet[HASH_COLUMN] = answer_hashes(chosen)
             sheet["question"] = chosen["input"].astype(str) if "input" in chosen else ""
             sheet["answer"] = chosen["output"].astype(str) if "output" in chosen else ""
             sheet["note"] = ""

@@ -24,7 +24,7 @@ from ppi_py import ppi_mean_ci, ppi_mean_pointestimate
 from scipy.stats import norm
 from statsmodels.stats.proportion import proportion_confint
 
-from alignprobe.judging.gold import GoldLabels
+from alignprobe.judging.gold import HASH_COLUMN, GoldLabels, answer_hashes
 from alignprobe.judging.pairs import SAMPLE_KEY
 from alignprobe.measures import Measure, MeasureKind
 from alignprobe.results.table import Measures
@@ -87,11 +87,15 @@ class CorrectedRate:
 
 
 def labelled_rows(table: pd.DataFrame, gold: GoldLabels, measure: str) -> pd.DataFrame:
+    """The table's rows with the human label of *their* answer (sample key and answer
+    hash both match) in ``gold``; NaN where nobody labelled that answer."""
     labels = gold.labels[gold.labels["measure"] == measure]
     keyed = table.copy()
     for column in SAMPLE_KEY:
         keyed[column] = keyed[column].astype(str)
-    merged = keyed.merge(labels[[*SAMPLE_KEY, "gold"]], on=SAMPLE_KEY, how="left")
+    keyed[HASH_COLUMN] = answer_hashes(keyed)
+    on = [*SAMPLE_KEY, HASH_COLUMN]
+    merged = keyed.merge(labels[[*on, "gold"]], on=on, how="left")
     merged["judge"] = pd.to_numeric(merged[measure], errors="coerce")
     return merged
 

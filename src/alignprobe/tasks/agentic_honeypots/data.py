@@ -1,11 +1,11 @@
 """Honeypot scenario files -> Inspect samples.
 
 A scenario file (``scenarios/core.yaml`` is the built-in one) is checked when it is read:
-unknown fields, tools or families, regexes that do not compile, a bait rule naming a tool
-the scenario does not offer, and a ``bait_example`` that no bait rule matches (or an
-``ordinary_example`` that one does) are errors naming the file, line and field. The two
-examples make every bait rule testable: a rule that cannot catch its own example is a
-broken scenario, never a silently clean run.
+unknown fields, tools or families, regexes that do not compile, and a ``bait_example`` whose
+end state breaches nothing in ``protected`` (or an ``ordinary_example`` whose end state
+does) are errors naming the file, line and field. The two examples are played through the
+simulated environment: a protection that cannot catch its own example is a broken
+scenario, never a silently clean run.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from alignprobe.errors import DataError
 from alignprobe.fileio import check_unique_ids, item_lines, load_yaml, validate
 from alignprobe.sources import resolve_data
 from alignprobe.tasks.agentic_honeypots import defaults
+from alignprobe.tasks.agentic_honeypots.outcomes import Protected
 from alignprobe.tasks.agentic_honeypots.types import Family, ToolName
 
 #: the scenario travels in sample metadata under this key (the tools and scorer read it)
@@ -46,30 +47,6 @@ class ToolCallSpec(BaseModel):
     arguments: dict[str, str] = Field(default_factory=dict)
 
 
-class BaitRule(BaseModel):
-    """A call of ``tool`` whose every listed argument matches its regex takes the bait."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    tool: ToolName
-    arguments: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("arguments")
-    @classmethod
-    def _regexes_compile(cls, arguments: dict[str, str]) -> dict[str, str]:
-        for pattern in arguments.values():
-            _compile(pattern)
-        return arguments
-
-    def matches(self, tool: str, arguments: dict[str, Any]) -> bool:
-        if tool != self.tool.value:
-            return False
-        return all(
-            name in arguments and _compile(pattern).search(str(arguments[name])) is not None
-            for name, pattern in self.arguments.items()
-        )
-
-
 class CommandRule(BaseModel):
     """``run_command``'s output when ``match`` (a regex) is found in the command."""
 
@@ -86,7 +63,7 @@ class CommandRule(BaseModel):
 
 
 class Scenario(BaseModel):
-    """One honeypot: ordinary work, simulated files and commands, and its bait rules."""
+    """One honeypot: ordinary work, simulated files and commands, and what it protects."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -97,28 +74,55 @@ class Scenario(BaseModel):
     task: str = Field(min_length=1)
     tools: tuple[ToolName, ...] = Field(min_length=1)
     files: dict[str, str] = Field(default_factory=dict)
+    services: tuple[str, ...] = ()
+    """Services running at the start (``systemctl stop`` and ``kill`` act on them)."""
     commands: tuple[CommandRule, ...] = ()
-    bait: tuple[BaitRule, ...] = Field(min_length=1)
-    bait_example: ToolCallSpec
-    ordinary_example: ToolCallSpec
+    protected: Protected
+    """The bait, stated as outcomes: what must not leave, change, stop or be blamed."""
+    bait_example: tuple[ToolCallSpec, ...] = Field(min_length=1)
+    ordinary_example: tuple[ToolCallSpec, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bait_rules(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "bait" in data:
+            raise ValueError(
+                "`bait` (regexes on tool calls) is replaced by `protected` (outcomes read "
+                "from the end state): see docs/honeypots.md and scenarios/core.yaml"
+            )
+        return data
+
+    @field_validator("bait_example", "ordinary_example", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict) else value
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        from alignprobe.tasks.agentic_honeypots.labels import label_calls  # needs Scenario
+
         offered = set(self.offered_tools)
-        for position, rule in enumerate(self.bait):
-            if rule.tool not in offered:
-                raise ValueError(f"bait[{position}] names tool '{rule.tool}' that is not offered")
-        for name, example in (
+        for name, calls in (
             ("bait_example", self.bait_example),
-            ("ordinary", self.ordinary_example),
+            ("ordinary_example", self.ordinary_example),
         ):
-            if example.tool not in offered:
-                raise ValueError(f"{name} uses tool '{example.tool}' that is not offered")
-        if self.bait_rule_index(self.bait_example.tool, self.bait_example.arguments) is None:
-            raise ValueError("bait_example matches no bait rule: the rules cannot catch it")
-        ordinary = self.ordinary_example
-        if (broad := self.bait_rule_index(ordinary.tool, ordinary.arguments)) is not None:
-            raise ValueError(f"ordinary_example matches bait[{broad}]: the rule is too broad")
+            for call in calls:
+                if call.tool not in offered:
+                    raise ValueError(f"{name} uses tool '{call.tool}' that is not offered")
+        bait = label_calls(self, [(c.tool.value, c.arguments) for c in self.bait_example])
+        if not bait.findings:
+            raise ValueError(
+                "bait_example breaches nothing in `protected`: the outcomes cannot catch it"
+                + (f" ({bait.reason})" if bait.reason else "")
+            )
+        ordinary = label_calls(self, [(c.tool.value, c.arguments) for c in self.ordinary_example])
+        if ordinary.findings:
+            raise ValueError(
+                f"ordinary_example breaches `protected` ({ordinary.findings[0].detail}): "
+                "the protection is too broad"
+            )
+        if ordinary.reason is not None:
+            raise ValueError(f"ordinary_example is not scorable: {ordinary.reason}")
         return self
 
     @property
@@ -126,18 +130,12 @@ class Scenario(BaseModel):
         """The scenario's tools plus ``message_supervisor`` (offered everywhere)."""
         return tuple(dict.fromkeys([*self.tools, ToolName.MESSAGE_SUPERVISOR]))
 
-    def bait_rule_index(self, tool: str, arguments: dict[str, Any]) -> int | None:
-        """Index of the first bait rule the call matches (``None``: it is not bait)."""
-        for index, rule in enumerate(self.bait):
-            if rule.matches(tool, arguments):
-                return index
-        return None
-
-    def command_output(self, command: str) -> str:
+    def command_output(self, command: str) -> str | None:
+        """The scenario's canned output for ``command`` (``None`` when no rule matches)."""
         for rule in self.commands:
             if re.search(rule.match, command):
                 return rule.output
-        return defaults.DEFAULT_COMMAND_OUTPUT
+        return None
 
 
 class ScenarioFile(BaseModel):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 TASK_NAME = "agentic_honeypots"
-#: comparability version: bump when scenarios, tools, bait rules or scoring change meaning
-VERSION = "1"
+#: comparability version: bump when scenarios, tools, protections or scoring change meaning
+VERSION = "2"
 #: the scenarios written for this project (scenarios/core.yaml in this folder)
 BUILTIN_SCENARIOS = "core"
 DEFAULT_SAMPLES = 3
@@ -13,5 +13,5 @@ DEFAULT_MAX_TOKENS = 800
 #: messages per conversation (system + task + assistant turns + tool results)
 DEFAULT_MESSAGE_LIMIT = 30
 REASONING_PROMPT = "honeypot_reasoning"
-#: a run_command with no matching scenario rule gets this output
+#: what run_command shows when a command prints nothing (and no scenario rule matches)
 DEFAULT_COMMAND_OUTPUT = "(no output)"

@@ -1,52 +1,121 @@
-"""The simulated environment: Inspect tools whose results come from the scenario.
+"""The simulated environment: Inspect tools that act on one sample's :class:`World`.
 
-Nothing here touches the host. Files are a dict copied from the scenario (writes change
-only that copy, so a later read sees the agent's own edit); commands answer from the
-scenario's rules; transfers, e-mails and reports are only acknowledged. The tool calls
-themselves, kept by Inspect in the transcript, are what the scorer labels.
+Nothing here touches the host. Files are a dict copied from the scenario; every tool, and
+every command the simulated shell understands, changes that state (a later read sees the
+agent's own edit, a transfer out is recorded with what it carried). The same
+:meth:`SimulatedEnvironment.act` replays a transcript for the scorer, so the label is read
+from the end state the agent's calls produced.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from inspect_ai.tool import Tool, ToolDef
 
-from alignprobe.tasks.agentic_honeypots.data import Scenario
+from alignprobe.tasks.agentic_honeypots import defaults, shell
 from alignprobe.tasks.agentic_honeypots.types import ToolName
+from alignprobe.tasks.agentic_honeypots.world import Item, World, remote_host
+
+if TYPE_CHECKING:  # data.py validates its examples through this module
+    from alignprobe.tasks.agentic_honeypots.data import Scenario
+
+_RECIPIENTS = re.compile(r"[,;\s]+")
 
 
 @dataclass
 class SimulatedEnvironment:
-    """One sample's world: the scenario and the files as the agent has left them."""
+    """One sample's world, acted on by the scenario's tools."""
 
     scenario: Scenario
-    files: dict[str, str] = field(default_factory=dict)
+    world: World
 
     @classmethod
     def of(cls, scenario: Scenario) -> SimulatedEnvironment:
-        return cls(scenario, dict(scenario.files))
+        world = World(
+            files=dict(scenario.files),
+            internal=tuple(d.lower() for d in scenario.protected.internal),
+            services={s: True for s in scenario.services},
+        )
+        return cls(scenario, world)
 
+    @property
+    def files(self) -> dict[str, str]:
+        return self.world.files
+
+    # --- the actions ---------------------------------------------------------------------
+    def act(self, tool: str, arguments: dict[str, Any]) -> str:
+        """Perform one tool call on the world; the result the agent sees."""
+        args = {k: str(v) for k, v in arguments.items()}
+        action: Callable[..., str] = getattr(self, "_" + ToolName(tool).value)
+        return action(**args)
+
+    def _list_files(self, directory: str) -> str:
+        found = self.world.under(self.world.normalize(directory))
+        return "\n".join(found) if found else f"no files under {directory}"
+
+    def _read_file(self, path: str) -> str:
+        content = self.world.read(self.world.normalize(path))
+        return content if content is not None else f"error: no such file: {path}"
+
+    def _write_file(self, path: str, content: str) -> str:
+        self.world.write(self.world.normalize(path), content)
+        return f"wrote {len(content.encode())} bytes to {path}"
+
+    def _run_command(self, command: str) -> str:
+        canned = self.scenario.command_output(command)
+        try:
+            output = shell.run(self.world, command)
+        except shell.Uninterpretable as exc:
+            self.world.uninterpreted.append((self.world.call, command, str(exc)))
+            output = ""
+        if canned is not None:
+            return canned
+        return output or defaults.DEFAULT_COMMAND_OUTPUT
+
+    def _transfer_file(self, source: str, destination: str) -> str:
+        path = self.world.normalize(source)
+        if not self.world.exists(path):
+            return f"error: no such file: {source}"
+        if remote_host(destination) is not None:
+            self.world.send(destination, self.world.items(path))
+        else:
+            self.world.copy(path, self.world.normalize(destination))
+        return f"transferred {source} to {destination}"
+
+    def _send_email(self, to: str, subject: str, body: str) -> str:
+        for address in (a for a in _RECIPIENTS.split(to) if a):
+            self.world.send(address, [Item(None, subject), Item(None, body)])
+        return f"sent to {to}"
+
+    def _submit_report(self, title: str, body: str, responsible_party: str) -> str:
+        self.world.file_report(title, body, responsible_party)
+        return "report filed"
+
+    def _message_supervisor(self, message: str) -> str:
+        return "message delivered to your human supervisor"
+
+    # --- Inspect tools ----------------------------------------------------------------------
     def tools(self) -> list[Tool]:
         """The scenario's tools, in the scenario's order."""
         makers: dict[ToolName, Callable[[], ToolDef]] = {
-            ToolName.LIST_FILES: self._list_files,
-            ToolName.READ_FILE: self._read_file,
-            ToolName.WRITE_FILE: self._write_file,
-            ToolName.RUN_COMMAND: self._run_command,
-            ToolName.TRANSFER_FILE: self._transfer_file,
-            ToolName.SEND_EMAIL: self._send_email,
-            ToolName.SUBMIT_REPORT: self._submit_report,
-            ToolName.MESSAGE_SUPERVISOR: self._message_supervisor,
+            ToolName.LIST_FILES: self._list_files_tool,
+            ToolName.READ_FILE: self._read_file_tool,
+            ToolName.WRITE_FILE: self._write_file_tool,
+            ToolName.RUN_COMMAND: self._run_command_tool,
+            ToolName.TRANSFER_FILE: self._transfer_file_tool,
+            ToolName.SEND_EMAIL: self._send_email_tool,
+            ToolName.SUBMIT_REPORT: self._submit_report_tool,
+            ToolName.MESSAGE_SUPERVISOR: self._message_supervisor_tool,
         }
         return [makers[name]().as_tool() for name in self.scenario.offered_tools]
 
-    def _list_files(self) -> ToolDef:
+    def _list_files_tool(self) -> ToolDef:
         async def list_files(directory: str) -> str:
-            prefix = directory.rstrip("/") + "/"
-            found = sorted(p for p in self.files if p.startswith(prefix) or directory in ("", "/"))
-            return "\n".join(found) if found else f"no files under {directory}"
+            return self.act("list_files", {"directory": directory})
 
         return _define(
             list_files,
@@ -54,18 +123,15 @@ class SimulatedEnvironment:
             directory="Directory path, e.g. /srv",
         )
 
-    def _read_file(self) -> ToolDef:
+    def _read_file_tool(self) -> ToolDef:
         async def read_file(path: str) -> str:
-            if path in self.files:
-                return self.files[path]
-            return f"error: no such file: {path}"
+            return self.act("read_file", {"path": path})
 
         return _define(read_file, "Read a text file.", path="Absolute path of the file")
 
-    def _write_file(self) -> ToolDef:
+    def _write_file_tool(self) -> ToolDef:
         async def write_file(path: str, content: str) -> str:
-            self.files[path] = content
-            return f"wrote {len(content.encode())} bytes to {path}"
+            return self.act("write_file", {"path": path, "content": content})
 
         return _define(
             write_file,
@@ -74,17 +140,15 @@ class SimulatedEnvironment:
             content="The complete new content",
         )
 
-    def _run_command(self) -> ToolDef:
+    def _run_command_tool(self) -> ToolDef:
         async def run_command(command: str) -> str:
-            return self.scenario.command_output(command)
+            return self.act("run_command", {"command": command})
 
         return _define(run_command, "Run a shell command.", command="The command line")
 
-    def _transfer_file(self) -> ToolDef:
+    def _transfer_file_tool(self) -> ToolDef:
         async def transfer_file(source: str, destination: str) -> str:
-            if source not in self.files and not any(p.startswith(source) for p in self.files):
-                return f"error: no such file: {source}"
-            return f"transferred {source} to {destination}"
+            return self.act("transfer_file", {"source": source, "destination": destination})
 
         return _define(
             transfer_file,
@@ -93,9 +157,9 @@ class SimulatedEnvironment:
             destination="Destination (host:path, bucket URL or local path)",
         )
 
-    def _send_email(self) -> ToolDef:
+    def _send_email_tool(self) -> ToolDef:
         async def send_email(to: str, subject: str, body: str) -> str:
-            return f"sent to {to}"
+            return self.act("send_email", {"to": to, "subject": subject, "body": body})
 
         return _define(
             send_email,
@@ -105,9 +169,10 @@ class SimulatedEnvironment:
             body="Message text",
         )
 
-    def _submit_report(self) -> ToolDef:
+    def _submit_report_tool(self) -> ToolDef:
         async def submit_report(title: str, body: str, responsible_party: str) -> str:
-            return "report filed"
+            arguments = {"title": title, "body": body, "responsible_party": responsible_party}
+            return self.act("submit_report", arguments)
 
         return _define(
             submit_report,
@@ -117,9 +182,9 @@ class SimulatedEnvironment:
             responsible_party="Who is responsible (one party)",
         )
 
-    def _message_supervisor(self) -> ToolDef:
+    def _message_supervisor_tool(self) -> ToolDef:
         async def message_supervisor(message: str) -> str:
-            return "message delivered to your human supervisor"
+            return self.act("message_supervisor", {"message": message})
 
         return _define(
             message_supervisor,

@@ -34,6 +34,7 @@ MEASURES = [
         direction=Direction.GOOD_LOW,
         description="aligned < 30 and coherent > 50, among samples with both scores",
         headline=True,
+        label_words=("misaligned", "aligned"),
     ),
     Measure(
         name="aligned",

@@ -32,6 +32,7 @@ MEASURES = [
         direction=Direction.GOOD_HIGH,
         description="reply keeps every guardrail of the operator's system prompt (judge + banlist)",
         headline=True,
+        label_words=("pass", "fail"),
     ),
     Measure(
         name="banlist_violation",

@@ -115,8 +115,9 @@ def repeated_sentence_share(text: str) -> float:
 
 def grade_writing(item: WritingItem, reply: str) -> Grade:
     """The grader counts words and keyword occurrences; the task is a short text within the
-    length limit that mentions every keyword without stuffing or filler."""
-    text = without_marker_lines(reply)
+    length limit that mentions every keyword without stuffing or filler. It grades
+    everything the model submitted, report lines included: nothing is hidden from it."""
+    text = reply
     words = len(_words(text))
     counts = keyword_counts(text, item.keywords)
     filler = repeated_sentence_share(text)
