@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -202,3 +203,26 @@ def read_jsonl_models(path: str | Path, model: type[M]) -> list[tuple[int, M]]:
     return [
         (number, validate(model, obj, source=path, line=number)) for number, obj in read_jsonl(path)
     ]
+
+
+@dataclass(frozen=True)
+class InvalidJSON:
+    """A JSONL line that does not parse (kept in place of its object, for the caller to
+    skip and count with its line)."""
+
+    message: str
+
+
+def jsonl_rows(path: Path) -> list[tuple[int, Any]]:
+    """Every non-blank line of a JSONL file, parsed; a line that does not parse comes back
+    as :class:`InvalidJSON`, so a loader can skip it and keep the rest."""
+    rows: list[tuple[int, Any]] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                rows.append((number, json.loads(raw)))
+            except json.JSONDecodeError as exc:
+                rows.append((number, InvalidJSON(f"invalid JSON: {exc.msg}")))
+    return rows

@@ -38,7 +38,8 @@ def check_writable(path: Path, field: str, *, folder: bool) -> None:
         what = "a folder" if target.is_dir() else "a file"
         wanted = "a folder" if folder else "a file"
         raise UserInputError(f"{path} is {what}; expected {wanted} to write", field=field)
-    existing = target if target.exists() else target.parent
+    # the folder the output goes in (or is): the nearest one that exists must be writable
+    existing = target if folder and target.exists() else target.parent
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():

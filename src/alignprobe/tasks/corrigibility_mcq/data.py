@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import ConfigError, DataError
-from alignprobe.fileio import read_jsonl
+from alignprobe.fileio import InvalidJSON, jsonl_rows, read_jsonl
 from alignprobe.measures import METADATA_KEY
 from alignprobe.sources import fetch, is_url
 from alignprobe.tasks.corrigibility_mcq import catalog, defaults
@@ -233,27 +233,6 @@ def _json_list_rows(path: Path, text: str) -> list[tuple[int, Any]]:
         rows.append((line, obj))
 
 
-@dataclass(frozen=True)
-class InvalidJSON:
-    """A JSONL line that does not parse (kept in place of its object when not strict)."""
-
-    message: str
-
-
-def _jsonl_rows(path: Path) -> list[tuple[int, Any]]:
-    """Every non-blank line of a JSONL file, a line that does not parse as :class:`InvalidJSON`."""
-    rows: list[tuple[int, Any]] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                rows.append((number, json.loads(raw)))
-            except json.JSONDecodeError as exc:
-                rows.append((number, InvalidJSON(f"invalid JSON: {exc.msg}")))
-    return rows
-
-
 def read_rows(path: Path, *, lenient: bool = False) -> list[tuple[int, Any]]:
     """``(line, object)`` pairs of a JSONL file or a JSON list.
 
@@ -265,7 +244,7 @@ def read_rows(path: Path, *, lenient: bool = False) -> list[tuple[int, Any]]:
     if text.lstrip().startswith("["):
         return _json_list_rows(path, text)
     if lenient:
-        return _jsonl_rows(path)
+        return jsonl_rows(path)
     return list(read_jsonl(path))
 
 

@@ -21,7 +21,6 @@ Task metadata; with ``strict`` the first one stops the run naming file and line.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import ConfigError, DataError
+from alignprobe.fileio import InvalidJSON, jsonl_rows
 from alignprobe.measures import METADATA_KEY
 from alignprobe.results.chat_rows import Message, to_chat_message
 from alignprobe.sources import fetch, is_url
@@ -202,25 +202,6 @@ def resolve_files(dataset: str, split: str = defaults.AUTO_SPLIT) -> list[tuple[
 # --- rows -----------------------------------------------------------------------------
 
 
-class _InvalidJSON:
-    def __init__(self, message: str) -> None:
-        self.message = message
-
-
-def _read_lines(path: Path) -> list[tuple[int, Any]]:
-    """``(line, parsed)`` of every non-blank line; a line that does not parse stays a marker."""
-    rows: list[tuple[int, Any]] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                rows.append((number, json.loads(raw)))
-            except json.JSONDecodeError as exc:
-                rows.append((number, _InvalidJSON(f"invalid JSON: {exc.msg}")))
-    return rows
-
-
 def _message(index: int, obj: Any) -> Message:
     where = f"messages[{index}]"
     if not isinstance(obj, dict):
@@ -242,7 +223,7 @@ def _message(index: int, obj: Any) -> Message:
 
 
 def _raw(obj: Any) -> _RawRow:
-    if isinstance(obj, _InvalidJSON):
+    if isinstance(obj, InvalidJSON):
         raise RowProblem(MalformedReason.INVALID_JSON, obj.message)
     if not isinstance(obj, dict):
         raise RowProblem(MalformedReason.NOT_AN_OBJECT, "expected a JSON object")
@@ -281,7 +262,7 @@ def load_file(location: str, split: Split, *, strict: bool = False) -> SplitFile
         raise DataError("not a file (give the path of a TensorTrust JSONL file)", source=path)
     data = SplitFile(location, split, hashlib.sha256(path.read_bytes()).hexdigest()[:16])
     seen: dict[str, int] = {}
-    for line, obj in _read_lines(path):
+    for line, obj in jsonl_rows(path):
         data.rows += 1
         try:
             row = parse_row(obj, split, line)
