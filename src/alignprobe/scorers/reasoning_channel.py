@@ -117,7 +117,7 @@ async def judge_channel(
 
 
 def identity(judge: Model, prompt: JudgePrompt) -> JudgeIdentity:
-    return JudgeIdentity.of(str(judge), prompt, METHOD)
+    return JudgeIdentity.of(judge, prompt, METHOD)
 
 
 def merge_verdict(score: Score, verdict: ChannelVerdict, judge: JudgeIdentity) -> Score:
