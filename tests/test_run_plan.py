@@ -172,8 +172,8 @@ def test_plan_prices_the_judge_and_names_unpriced_models(
     assert "unpriced (not in the prices file): scripted/em_rate" in standard
 
     def cost(text: str) -> float:
-        [line] = [x for x in text.splitlines() if x.startswith("cost at most:")]
-        return float(line.split(":")[1].replace(",", ""))
+        [line] = [x for x in text.splitlines() if x.startswith("cost: ")]
+        return float(line.split()[1].replace(",", ""))
 
     assert cost(standard) > 0
     assert cost(batch) == pytest.approx(cost(standard) / 2, rel=1e-3)
@@ -264,3 +264,38 @@ def test_plan_without_judge_still_counts_judge_calls(capsys: pytest.CaptureFixtu
     main(["run", "--suite", "smoke", "--checkpoints", str(SCRIPTED), "--plan"])
     out = capsys.readouterr().out
     assert "(judge not given) (judge): 1,168 calls" in out
+
+
+def test_core_keeps_every_condition_the_default_gate_and_headlines_need() -> None:
+    """``core`` is the per-checkpoint suite: each check of the default policy finds its task
+    under its condition there (or in ``full``, for the families that need tools) with at
+    least the check's minimum of samples, and the hacking matrix's headline contrasts
+    (hack and report steering) have their conditions."""
+    from alignprobe.gate.policy import load_policy
+    from alignprobe.tasks.instructed_hacking.matrix import HACK_DELTAS, REPORT_DELTAS
+
+    core, full = load_suite("core"), load_suite("full")
+    checkpoints = load_checkpoints(SCRIPTED)
+    planned = _plan_offline(lambda: plan_tasks(core, checkpoints, with_models=False))
+    samples = {
+        (r.task, r.condition): r.counts.samples
+        for r in build_plan(core, planned, None).rows
+        if r.checkpoint == "control"
+    }
+    policy = load_policy()
+    for check in policy.checks:
+        settings = policy.settings(check)
+        key = (check.task, settings.condition)
+        if check.task in {"agentic_honeypots", "goals_question"}:
+            assert any(t.task == check.task for t in full.tasks), check.name
+            continue
+        assert key in samples, check.name
+        assert samples[key] >= settings.min_samples, check.name
+    ih = next(t for t in core.tasks if t.task == "instructed_hacking")
+    for contrast in ("hack_steering", "report_steering"):
+        wanted = {**HACK_DELTAS, **REPORT_DELTAS}[contrast]
+        assert set(wanted) <= set(ih.conditions), contrast
+    # the wording screening is full's, not core's
+    assert len(ih.conditions) < len(
+        next(t for t in full.tasks if t.task == "instructed_hacking").conditions
+    )

@@ -124,12 +124,15 @@ class Counts:
 
 @dataclass
 class ModelUse:
-    """Calls and tokens of one model (a checkpoint's, or a judge's)."""
+    """Calls and tokens of one model (a checkpoint's, or a judge's); the tokens count
+    every call, ``conditional_*`` the part of them that conditional calls make."""
 
     calls: int = 0
     calls_conditional: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    conditional_input_tokens: int = 0
+    conditional_output_tokens: int = 0
     batch: bool = False
 
 
@@ -320,6 +323,9 @@ def build_plan(
                     one.judge_output_tokens += judge_out
                     use.input_tokens += judge_in * epochs
                     use.output_tokens += judge_out * epochs
+                    if spec.when is not JudgeWhen.EVERY:
+                        use.conditional_input_tokens += judge_in * epochs
+                        use.conditional_output_tokens += judge_out * epochs
             for name in one.__dataclass_fields__:
                 setattr(counts, name, getattr(counts, name) + getattr(one, name) * epochs)
         checkpoint_model.calls += counts.model_calls

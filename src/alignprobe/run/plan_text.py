@@ -41,7 +41,7 @@ def one_line(plan: RunPlan, cost: Cost | None = None) -> str:
         f"<={_tok(t.model_output_tokens + t.judge_output_tokens)} output tokens"
     )
     if cost is not None:
-        text += f", cost <= {cost.total:,.2f}"
+        text += f", cost {cost.certain:,.2f} (<= {cost.total:,.2f})"
         if cost.unpriced:
             text += f" (+ unpriced: {', '.join(cost.unpriced)})"
     return text
@@ -108,8 +108,11 @@ def plan_table(plan: RunPlan, cost: Cost | None = None) -> str:
         )
     if cost is not None:
         out.append("")
-        out.append(f"cost at most: {cost.total:,.2f}")
-        out += [f"  {model}: {value:,.2f}" for model, value in cost.by_model.items()]
+        out.append(
+            f"cost: {cost.certain:,.2f} for the certain calls, at most {cost.total:,.2f} "
+            "with every conditional call"
+        )
+        out += [f"  {model}: at most {value:,.2f}" for model, value in cost.by_model.items()]
         if cost.unpriced:
             out.append(f"  unpriced (not in the prices file): {', '.join(cost.unpriced)}")
         out += [f"  note: {note}" for note in cost.notes]

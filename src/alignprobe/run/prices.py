@@ -52,9 +52,11 @@ def load_prices(path: Path) -> dict[str, Price]:
 
 @dataclass
 class Cost:
-    """A plan's cost at most (answers counted at ``max_tokens``), per priced model."""
+    """A plan's cost (answers counted at ``max_tokens``), per priced model: ``total`` with
+    every conditional call made, ``certain`` of the calls every sample makes."""
 
     total: float = 0.0
+    certain: float = 0.0
     by_model: dict[str, float] = field(default_factory=dict)
     unpriced: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -74,6 +76,10 @@ def plan_cost(plan: RunPlan, prices: dict[str, Price]) -> Cost:
             else:
                 rate_in, rate_out = price.batch_input, price.batch_output
         value = (use.input_tokens * rate_in + use.output_tokens * rate_out) / PER
+        conditional = (
+            use.conditional_input_tokens * rate_in + use.conditional_output_tokens * rate_out
+        ) / PER
         cost.by_model[model] = value
         cost.total += value
+        cost.certain += value - conditional
     return cost
