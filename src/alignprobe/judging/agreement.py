@@ -3,8 +3,10 @@
 Binary measures (rates: misaligned, guardrail_pass, admits, ...): Cohen's kappa
 (scikit-learn) with its 95% asymptotic interval (statsmodels), raw agreement and the 2x2
 confusion matrix. 0-100 scores: Spearman's rho
-(scipy) and Krippendorff's alpha at the interval level (the ``krippendorff`` package), and
-the mean absolute difference. A row one judge scored and the other did not (unscored or
+(scipy) and Krippendorff's alpha at the interval level, and the mean absolute difference.
+Alpha is computed from the pairable values in closed form (two judges, squared
+differences): the ``krippendorff`` package builds a values x values coincidence array,
+terabytes for a million distinct continuous scores; a test checks both agree. A row one judge scored and the other did not (unscored or
 excluded) is counted apart and listed among the disagreements.
 """
 
@@ -15,7 +17,6 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-import krippendorff
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -96,14 +97,23 @@ def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float | None:
 
 
 def interval_alpha(a: np.ndarray, b: np.ndarray) -> float | None:
-    """Krippendorff's alpha (interval) over two judges; NaN marks a missing judgement."""
+    """Krippendorff's alpha (interval) over two judges; NaN marks a missing judgement.
+
+    Only units both judged are pairable. With ``n`` pairable values ``v`` (two per unit),
+    observed disagreement ``D_o = 2/n sum (a - b)^2`` and expected ``D_e = 2 sum (v -
+    mean v)^2 / (n - 1)``, so ``alpha = 1 - (n - 1) sum (a - b)^2 / (n sum (v - mean)^2)``.
+    """
     data = np.vstack([a, b]).astype(float)
     pairable = np.isfinite(data).all(axis=0)
-    if pairable.sum() < 2 or np.unique(data[:, pairable]).size < 2:
+    if pairable.sum() < 2:
         return None
-    return _finite(
-        float(krippendorff.alpha(reliability_data=data, level_of_measurement="interval"))
-    )
+    first, second = data[0, pairable], data[1, pairable]
+    values = np.concatenate([first, second])
+    spread = float(np.sum((values - values.mean()) ** 2))
+    if spread <= 0:  # one value everywhere: alpha is undefined
+        return None
+    n = values.size
+    return _finite(1.0 - (n - 1) * float(np.sum((first - second) ** 2)) / (n * spread))
 
 
 def _rate_stats(result: MeasureAgreement, a: np.ndarray, b: np.ndarray) -> None:
