@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tables import _timed_command  # noqa: E402
+from tables import _timed_command
 
 SIZES = (10_000, 100_000, 1_000_000)
 CHECKPOINTS = 50
