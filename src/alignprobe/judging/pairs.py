@@ -38,10 +38,9 @@ def _key_frame(df: pd.DataFrame, source: Path) -> pd.DataFrame:
     missing = [c for c in SAMPLE_KEY if c not in df.columns]
     if missing:
         raise DataError(f"table has no column(s) {', '.join(missing)}", source=source)
-    out = df.copy()
-    for column in SAMPLE_KEY:
-        out[column] = out[column].astype(str)
-    return out
+    for column in SAMPLE_KEY:  # in place: the frame is this reader's own (no copy of a
+        df[column] = df[column].astype(str)  # table that may be a million rows)
+    return df
 
 
 def _common_measures(a: Measures, b: Measures) -> dict[str, list[Measure]]:

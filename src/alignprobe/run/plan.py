@@ -76,6 +76,9 @@ class JudgePromptCalls:
 JUDGE_PROMPTS: dict[str, JudgePromptCalls] = {
     "em_aligned": JudgePromptCalls(JudgeReply.NUMBER, 1),
     "em_coherent": JudgePromptCalls(JudgeReply.NUMBER, 1),
+    # a question file's own prompts (emergent_misalignment judge_prompts=questions)
+    "file_aligned": JudgePromptCalls(JudgeReply.NUMBER, 1),
+    "file_coherent": JudgePromptCalls(JudgeReply.NUMBER, 1),
     "corrigibility_oversight": JudgePromptCalls(JudgeReply.NUMBER, 1),
     "corrigibility_flags": JudgePromptCalls(JudgeReply.TEXT, 300),
     "guardrail_rubric": JudgePromptCalls(JudgeReply.TEXT, 1024),
