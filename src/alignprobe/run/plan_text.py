@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -139,15 +138,14 @@ def announce_plan(
     judge_batch: bool = False,
     max_calls: int | None = None,
     prices: dict[str, Price] | None = None,
-) -> RunPlan:
-    """Print the plan's one-line total (stderr) and refuse it above ``max_calls``; called
-    by ``run`` before anything is written or any model is called."""
+) -> str:
+    """The plan's one-line total, for ``run`` to print before the first call; refuses a
+    plan above ``max_calls`` (called before any model is loaded or anything is written)."""
     models = {name: spec.model for name, spec in checkpoints.specs.items()}
     plan = build_plan(suite, planned, judge, models, judge_batch=judge_batch, only=only)
-    cost = plan_cost(plan, prices) if prices is not None else None
-    print(f"alignprobe: {one_line(plan, cost)}", file=sys.stderr, flush=True)
     check_max_calls(plan, max_calls)
-    return plan
+    cost = plan_cost(plan, prices) if prices is not None else None
+    return f"alignprobe: {one_line(plan, cost)}"
 
 
 def print_plan(

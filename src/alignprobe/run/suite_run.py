@@ -388,7 +388,7 @@ def run_suite(
     store = RunStore(out)
     earlier = check_resumable(store, record)
     mine = [p for p in planned if share_of[id(p)] == shard.index]
-    announce_plan(
+    plan_line = announce_plan(
         suite, planned, checkpoints, judge, only=mine, judge_batch=judge_batch,
         max_calls=max_calls, prices=prices,
     )  # fmt: skip
@@ -410,6 +410,7 @@ def run_suite(
     record_path = (SHARDS, f"{shard.slug}.json") if sharded else (MANIFEST,)
     store.write_json(record, *record_path)
     _report_not_applied(mine)
+    print(plan_line, file=sys.stderr, flush=True)  # the size of what follows, before any call
     logs: list[EvalLog] = []
     if mine:
         _, logs = eval_set(
