@@ -149,6 +149,9 @@ def commands(a: Path, b: Path, out: Path) -> dict[str, tuple[list[str], set[int]
 
 
 def main(sizes: tuple[int, ...]) -> None:
+    """Each size in turn; then each command's time against its time at the smallest size
+    (the baseline of this run): linear growth would give the ratio of the row counts."""
+    walls: dict[str, dict[int, float]] = {}
     print("rows       command        wall s   rows/s      peak MiB  exit")
     for rows in sizes:
         with tempfile.TemporaryDirectory(prefix="alignprobe-scale-") as tmp:
@@ -161,12 +164,22 @@ def main(sizes: tuple[int, ...]) -> None:
             for name, (args, ok) in commands(a, b, folder).items():
                 measured = _timed_command(args)
                 wall = measured["wall_s"]
+                walls.setdefault(name, {})[rows] = wall
                 flag = "" if measured["exit_code"] in ok else "  FAILED: " + measured["output_tail"]
                 print(
                     f"{rows:>9,}  {name:13} {wall:7.1f}  {rows / wall:>9,.0f}  "
                     f"{measured['peak_rss_mib']:>10,.0f}  {measured['exit_code']}{flag}",
                     flush=True,
                 )
+    first = sizes[0]
+    print(f"\ntime against {first:,} rows (linear growth: the row ratio)")
+    for name, by_size in walls.items():
+        shown = ", ".join(
+            f"{rows:,}: x{wall / by_size[first]:.1f} (rows x{rows / first:g})"
+            for rows, wall in by_size.items()
+            if rows != first
+        )
+        print(f"  {name:13} {shown}")
 
 
 if __name__ == "__main__":
