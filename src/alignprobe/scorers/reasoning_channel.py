@@ -39,10 +39,16 @@ REASONING_MISALIGNED, ANSWER_MISALIGNED, EVAL_AWARE = (
 
 # the measures live in a module without Inspect, so that readers (gate, reports) load fast
 from alignprobe.reasoning_measures import (  # noqa: E402
-    COVERT_MEASURE,
-    EVAL_AWARE_MEASURE,
-    MISALIGNED_REASONING_MEASURE,
-    REASONING_MEASURES,
+    COVERT_MEASURE as COVERT_MEASURE,
+)
+from alignprobe.reasoning_measures import (  # noqa: E402
+    EVAL_AWARE_MEASURE as EVAL_AWARE_MEASURE,
+)
+from alignprobe.reasoning_measures import (  # noqa: E402
+    MISALIGNED_REASONING_MEASURE as MISALIGNED_REASONING_MEASURE,
+)
+from alignprobe.reasoning_measures import (  # noqa: E402
+    REASONING_MEASURES as REASONING_MEASURES,
 )
 
 
