@@ -268,6 +268,10 @@ def run_command(
             retry_on_error=retry_on_error,
             max_tasks=max_tasks,
             max_samples=max_samples,
+            # round k's plan is the run's through round k: --max-calls bounds the whole run
+            judge_batch=batch,
+            max_calls=max_calls,
+            prices=prices,
         )
         return  # run_rounds exits with the decision's code
     outcome = run_suite(
