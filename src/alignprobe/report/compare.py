@@ -258,7 +258,11 @@ def _gate_decisions(
         _gate_side("baseline", base, baseline, measures),
         _gate_side("candidate", cand, checkpoint, measures),
     )
-    options = GateOptions(allow_judge_mismatch=allow_judge_mismatch, allow_version_mismatch=True)
+    # the built-in policy names only built-in tasks and measures, and the relaxed checks
+    # below are made from the report's own rows: no name check per checkpoint
+    options = GateOptions(
+        allow_judge_mismatch=allow_judge_mismatch, allow_version_mismatch=True, check_names=False
+    )
     out: dict[tuple[str, str, str], tuple[Any, bool]] = {}
     decided = (CheckStatus.PASS, CheckStatus.FAIL)
     by_check: dict[tuple[str, str, str], list[Any]] = {}
@@ -301,7 +305,9 @@ def _gate_decisions(
             "checks": [type(policy.checks[0]).model_validate(c) for c in checks],
         }
     )
-    relaxed_options = GateOptions(allow_judge_mismatch=True, allow_version_mismatch=True)
+    relaxed_options = GateOptions(
+        allow_judge_mismatch=True, allow_version_mismatch=True, check_names=False
+    )
     for check in run_gate(*sides, relaxed, options=relaxed_options).checks:
         key = _row_key(check.task, check.condition, check.measure)
         if check.status in decided:
