@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 
 STAMP := $(VENV)/.alignprobe-installed
 
-.PHONY: system install setup demo demo-quick smoke test lint typecheck pytest bench bench-local clean
+.PHONY: system install setup demo demo-quick smoke test lint typecheck pytest bench bench-scale bench-local clean
 
 system:  ## system packages: bubblewrap (code sandbox) and chromium (report rendering test)
 	@if command -v bwrap >/dev/null && command -v chromium >/dev/null; then echo "system packages present"; \
@@ -53,6 +53,9 @@ test: setup lint typecheck pytest  ## what CI runs (set-up included)
 
 bench: setup
 	$(BIN)/python bench/run.py --quick
+
+bench-scale: setup  ## compare, gate, agreement, power --from on 10k / 100k / 1M-row tables (docs/performance.md)
+	OMP_NUM_THREADS=1 $(BIN)/python bench/scale.py
 
 bench-local: setup  ## local model: alignprobe's hf/ path vs bare batched transformers generate
 	$(BIN)/python bench/hf_local.py

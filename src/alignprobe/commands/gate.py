@@ -259,6 +259,15 @@ def gate_command(
     show_default=True,
     help="Multiply every profile rate by this (0.2 = a baseline at a fifth of the profile).",
 )
+@click.option(
+    "--from",
+    "from_run",
+    default=None,
+    metavar="RUN",
+    help="Plan from a baseline run's own per-question profile (run dir, table or import "
+    "folder; --profile-checkpoint/-measure/-condition pick it): the predicted power of the "
+    "gate's test beside a simulation of the gate on that profile, per sample size.",
+)
 @click.option("--profile-checkpoint", default=None, help="Checkpoint of a results profile.")
 @click.option(
     "--profile-measure", default="misaligned", show_default=True, help="Measure of the profile."
@@ -368,6 +377,7 @@ def power_command(
     baseline_rate: float | None,
     profile: str | None,
     profile_scale: float,
+    from_run: str | None,
     profile_checkpoint: str | None,
     profile_measure: str,
     profile_condition: str,
@@ -403,6 +413,13 @@ def power_command(
     from alignprobe.gate.profiles import load_profile, synthetic_profile
     from alignprobe.run.storage import is_remote, local_copy
 
+    if from_run is not None and (profile is not None or baseline_rate is not None):
+        raise UserInputError(
+            "--from plans from a run's profile: give it without --profile or --baseline-rate",
+            field="--from",
+        )
+    if from_run is not None:
+        profile = from_run
     if profile is not None and baseline_rate is not None:
         raise UserInputError("give --baseline-rate or --profile, not both", field="--profile")
     if profile is not None and is_remote(profile):  # a run folder in a store: its mirror
@@ -441,6 +458,11 @@ def power_command(
         )
     except ValueError as exc:
         raise UserInputError(str(exc), field="power") from None
+    if from_run is not None:
+        from alignprobe.gate.power_plan import plan_from_profile
+
+        click.echo(plan_from_profile(design, where, target, simulations, seed))
+        return
     power = gate_power(design, simulations, seed)
     alarm = false_alarm_rate(design, simulations, seed)
     needed = samples_for_power(design, target, simulations, seed)

@@ -146,6 +146,35 @@ if TYPE_CHECKING:
     help="--until-decided: efficacy bounds assume every futility stop is taken (the loop "
     "takes them): fewer samples at the same false-alarm rate (docs/ci.md).",
 )
+@click.option(
+    "--plan",
+    "show_plan",
+    is_flag=True,
+    help="Print what the run would do (samples, model and judge calls, tokens, and the cost "
+    "with --prices) per checkpoint x task x condition, and exit; builds no model, calls "
+    "nothing.",
+)
+@click.option(
+    "--prices",
+    "prices_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="YAML of per-million-token prices per model (docs/cost.md): the plan's cost.",
+)
+@click.option(
+    "--max-calls",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Refuse (exit 2, nothing run) a plan that can make more model + judge calls.",
+)
+@click.option(
+    "--judge-batch",
+    is_flag=True,
+    default=None,
+    help="Send judge calls through the provider's batch API where Inspect has one (about "
+    "half price, minutes to hours of latency; docs/cost.md) [default: the suite's "
+    "judge_batch].",
+)
 def run_command(
     suite_name: str,
     checkpoints_file: Path,
@@ -167,6 +196,10 @@ def run_command(
     spending: str | None,
     futility_spending: str | None,
     binding_futility: bool | None,
+    show_plan: bool,
+    prices_file: Path | None,
+    max_calls: int | None,
+    judge_batch: bool | None,
 ) -> None:
     """Run SUITE on every checkpoint; re-running the same command finishes what is missing.
 
@@ -200,6 +233,15 @@ def run_command(
     generate = parse_generate_args(generate_args)
     suite = load_suite(suite_name)
     checkpoints = load_checkpoints(checkpoints_file)
+    from alignprobe.run.prices import load_prices
+
+    prices = load_prices(prices_file) if prices_file is not None else None
+    batch = suite.judge_batch if judge_batch is None else judge_batch
+    if show_plan:
+        from alignprobe.run.plan_text import print_plan
+
+        print_plan(suite, checkpoints, judge_spec(judges), generate, batch, prices, max_calls)
+        return
     run_dir = out if out is not None else Path("results") / suite.name
     if until_decided:
         from alignprobe.commands.run_rounds import run_rounds
@@ -234,6 +276,10 @@ def run_command(
             retry_on_error=retry_on_error,
             max_tasks=max_tasks,
             max_samples=max_samples,
+            # round k's plan is the run's through round k: --max-calls bounds the whole run
+            judge_batch=batch,
+            max_calls=max_calls,
+            prices=prices,
         )
         return  # run_rounds exits with the decision's code
     outcome = run_suite(
@@ -248,6 +294,9 @@ def run_command(
         max_tasks=max_tasks,
         max_samples=max_samples,
         shard=shard,
+        judge_batch=batch,
+        max_calls=max_calls,
+        prices=prices,
     )
     if shard is not None and not outcome.logs and not outcome.failed:
         click.echo(f"shard {shard}: nothing of the plan falls to this shard")

@@ -7,6 +7,7 @@ path to a YAML file of the same shape::
     description: what it is for
     samples: 3              # default answers per question (task param `samples`, else epochs)
     limit: null             # default: at most this many samples per task
+    judge_batch: false      # judge calls through the provider's batch API (docs/cost.md)
     tasks:
       - task: emergent_misalignment
         params: {questions: core}
@@ -103,6 +104,8 @@ class Suite(BaseModel):
     description: str = ""
     samples: int | None = Field(default=None, ge=1)
     limit: int | None = Field(default=None, ge=1)
+    judge_batch: bool = False
+    """Judge calls through the provider's batch API (``run --judge-batch``)."""
     tasks: list[SuiteTask] = Field(min_length=1)
     source: str = Field(default="", exclude=True)
     sha256: str = Field(default="", exclude=True)

@@ -58,6 +58,9 @@ class GateOptions:
     gold: Any = None
     """:class:`alignprobe.gate.gold.GoldCorrection`: decide labelled rate checks on
     PPI-corrected rates (``--gold``)."""
+    check_names: bool = True
+    """``False``: the policy's task, measure and condition names were checked already (a
+    caller that runs one policy many times, as ``compare`` does once per checkpoint)."""
 
 
 def _rows(side: Side, task: str, condition: str) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from alignprobe.scorers.reasoning_channel import EVAL_AWARE_MEASURE
+from alignprobe.reasoning_measures import EVAL_AWARE_MEASURE
 
 EVAL_AWARE_COLUMN = EVAL_AWARE_MEASURE.name
 

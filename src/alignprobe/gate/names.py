@@ -21,7 +21,7 @@ from alignprobe.errors import ConfigError
 from alignprobe.evals.suite import task_function
 from alignprobe.gate.policy import ANY_CONDITION, GatePolicy
 from alignprobe.gate.results import Side
-from alignprobe.scorers.reasoning_channel import REASONING_MEASURES
+from alignprobe.reasoning_measures import REASONING_MEASURES
 
 
 def builtin_tasks() -> set[str]:

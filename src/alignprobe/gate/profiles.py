@@ -106,8 +106,9 @@ def _from_yaml(path: Path) -> tuple[float, ...]:
     return _checked(list(data), source=path)
 
 
-def _table(path: Path) -> tuple[pd.DataFrame, dict[str, Direction]]:
-    """A results table (with each measure's direction) from a table, run dir or CSV."""
+def _table(path: Path, checkpoint: str | None = None) -> tuple[pd.DataFrame, dict[str, Direction]]:
+    """A results table (with each measure's direction) from a table, run dir or CSV;
+    ``checkpoint``: only its rows where the table can be read in part."""
     from alignprobe.results.table import load_run_table
     from alignprobe.run.status import require_complete
 
@@ -118,7 +119,9 @@ def _table(path: Path) -> tuple[pd.DataFrame, dict[str, Direction]]:
 
             imported = import_betley_csv(path, path.stem, run="profile", judge_id="profile")
             return imported.df, _directions(imported.measures)
-    loaded = load_run_table(path)
+    loaded = load_run_table(path, checkpoint) if checkpoint is not None else None
+    if loaded is None or loaded.df.empty:  # no name, or not there: the error lists names
+        loaded = load_run_table(path)
     require_complete(loaded.status, path, "plan from it")
     return loaded.df, _directions(loaded.measures)
 
@@ -130,7 +133,7 @@ def _directions(measures: dict[str, Any]) -> dict[str, Direction]:
 def _from_table(
     path: Path, checkpoint: str | None, measure: str, task: str | None, condition: str
 ) -> tuple[tuple[float, ...], str]:
-    df, directions = _table(path)
+    df, directions = _table(path, checkpoint)
     for column in ("checkpoint", "question_id", measure):
         if column not in df.columns:
             raise DataError(f"table has no column '{column}'", source=path)

@@ -72,7 +72,10 @@ def load_side(location: str | Path, role: str, checkpoint: str | None = None) ->
     path = Path(location)
     if not path.exists():
         raise DataError("not found (expected a run directory or a table)", source=path)
-    loaded = load_run_table(path)
+    # a named checkpoint: read only its rows (a 50-checkpoint table is 50 times larger)
+    loaded = load_run_table(path, checkpoint) if checkpoint is not None else None
+    if loaded is None or loaded.df.empty:  # no name, or not there: the error lists names
+        loaded = load_run_table(path)
     df, measures = loaded.df, loaded.measures
     if df.empty:  # a run stopped before its first sample: say what it is, not "0 checkpoints"
         require_complete(loaded.status, path, f"gate the {role}")

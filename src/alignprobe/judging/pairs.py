@@ -14,6 +14,7 @@ import pandas as pd
 
 from alignprobe.errors import DataError
 from alignprobe.measures import Measure, MeasureKind
+from alignprobe.results.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
 from alignprobe.results.table import Measures, load_complete_table
 
 SAMPLE_KEY = ["checkpoint", "task", "condition", "sample_id", "epoch"]
@@ -38,10 +39,9 @@ def _key_frame(df: pd.DataFrame, source: Path) -> pd.DataFrame:
     missing = [c for c in SAMPLE_KEY if c not in df.columns]
     if missing:
         raise DataError(f"table has no column(s) {', '.join(missing)}", source=source)
-    out = df.copy()
-    for column in SAMPLE_KEY:
-        out[column] = out[column].astype(str)
-    return out
+    for column in SAMPLE_KEY:  # in place: the frame is this reader's own (no copy of a
+        df[column] = df[column].astype(str)  # table that may be a million rows)
+    return df
 
 
 def _common_measures(a: Measures, b: Measures) -> dict[str, list[Measure]]:
@@ -68,6 +68,19 @@ def _judges(df: pd.DataFrame, task: str) -> list[str]:
     return sorted(set(values))
 
 
+def _read_columns(df: pd.DataFrame, measures: Measures, *extra: str) -> list[str]:
+    """The sample key, the answer, each common measure and its unscored / excluded reason."""
+    names = {m.name for listed in measures.values() for m in listed}
+    wanted = {
+        *SAMPLE_KEY,
+        "output",
+        *extra,
+        *names,
+        *(f"{prefix}{n}" for prefix in (UNSCORED_PREFIX, EXCLUDED_PREFIX) for n in names),
+    }
+    return [c for c in df.columns if c in wanted]
+
+
 def pair_tables(a: Path, b: Path) -> JudgedPairs:
     """Load both results (run folders or table files) and pair their rows."""
     df_a, measures_a = load_complete_table(a, "measure agreement")
@@ -79,8 +92,13 @@ def pair_tables(a: Path, b: Path) -> JudgedPairs:
     }
     if not measures:
         raise DataError(f"no judged task with measures in common with {b}", source=a)
-    merged = df_a.merge(df_b, on=SAMPLE_KEY, how="outer", suffixes=("_a", "_b"), indicator=True)
-    both = merged[merged["_merge"] == "both"].drop(columns="_merge")
+    # which samples each side has, from the keys alone; then only the columns the report
+    # reads are paired (a million-row table's other columns, twice, would not fit)
+    presence = df_a[SAMPLE_KEY].merge(df_b[SAMPLE_KEY], on=SAMPLE_KEY, how="outer", indicator=True)
+    side_a = df_a[_read_columns(df_a, measures, "input")].rename(columns={"input": "input_a"})
+    both = side_a.merge(
+        df_b[_read_columns(df_b, measures)], on=SAMPLE_KEY, how="inner", suffixes=("_a", "_b")
+    )
     same_answer = both["output_a"].fillna("") == both["output_b"].fillna("")
     rows = both[same_answer & both["task"].isin(list(measures))].reset_index(drop=True)
     if rows.empty:
@@ -89,8 +107,8 @@ def pair_tables(a: Path, b: Path) -> JudgedPairs:
     return JudgedPairs(
         rows=rows,
         measures=measures,
-        only_a=int((merged["_merge"] == "left_only").sum()),
-        only_b=int((merged["_merge"] == "right_only").sum()),
+        only_a=int((presence["_merge"] == "left_only").sum()),
+        only_b=int((presence["_merge"] == "right_only").sum()),
         answers_differ=int((~same_answer).sum()),
         judges=judges,
     )

@@ -210,14 +210,30 @@ VERDICT_ALPHA = 0.05
 VERDICT_SOURCE = "built-in gate policy (alignprobe/evals/gate.yaml)"
 
 
+#: transcript columns the gate never reads: left out of its sides, since every subset the
+#: gate takes copies each column (most of a large table's bytes are these texts)
+_TEXT_COLUMNS = ("input", "output")
+
+
 def _gate_side(role: str, rows: pd.DataFrame, checkpoint: str, measures: Measures) -> Any:
     from alignprobe.gate.results import Side
 
-    return Side(role, Path("compare"), checkpoint, rows.reset_index(drop=True), measures)
+    kept = rows.drop(columns=[c for c in _TEXT_COLUMNS if c in rows.columns])
+    return Side(role, Path("compare"), checkpoint, kept.reset_index(drop=True), measures)
 
 
 def _row_key(task: str, condition: str, measure: str) -> tuple[str, str, str]:
     return (task, condition, measure)
+
+
+_POLICIES: dict[Path, Any] = {}
+
+
+def _default_policy(load: Any, path: Path) -> Any:
+    """The built-in policy, read once per process (``compare`` consults it per checkpoint)."""
+    if path not in _POLICIES:
+        _POLICIES[path] = load(path)
+    return _POLICIES[path]
 
 
 def _gate_decisions(
@@ -240,12 +256,16 @@ def _gate_decisions(
     from alignprobe.gate import GateOptions, default_policy_path, load_policy, run_gate
     from alignprobe.gate.types import CheckStatus
 
-    policy = load_policy(default_policy_path())
+    policy = _default_policy(load_policy, default_policy_path())
     sides = (
         _gate_side("baseline", base, baseline, measures),
         _gate_side("candidate", cand, checkpoint, measures),
     )
-    options = GateOptions(allow_judge_mismatch=allow_judge_mismatch, allow_version_mismatch=True)
+    # the built-in policy names only built-in tasks and measures, and the relaxed checks
+    # below are made from the report's own rows: no name check per checkpoint
+    options = GateOptions(
+        allow_judge_mismatch=allow_judge_mismatch, allow_version_mismatch=True, check_names=False
+    )
     out: dict[tuple[str, str, str], tuple[Any, bool]] = {}
     decided = (CheckStatus.PASS, CheckStatus.FAIL)
     by_check: dict[tuple[str, str, str], list[Any]] = {}
@@ -288,7 +308,9 @@ def _gate_decisions(
             "checks": [type(policy.checks[0]).model_validate(c) for c in checks],
         }
     )
-    relaxed_options = GateOptions(allow_judge_mismatch=True, allow_version_mismatch=True)
+    relaxed_options = GateOptions(
+        allow_judge_mismatch=True, allow_version_mismatch=True, check_names=False
+    )
     for check in run_gate(*sides, relaxed, options=relaxed_options).checks:
         key = _row_key(check.task, check.condition, check.measure)
         if check.status in decided:

@@ -7,8 +7,8 @@ to deployment, so ``alignprobe compare`` names their count wherever a task flagg
 
 from __future__ import annotations
 
+from alignprobe.reasoning_measures import EVAL_AWARE_MEASURE
 from alignprobe.report.compare import Comparison
-from alignprobe.scorers.reasoning_channel import EVAL_AWARE_MEASURE
 
 
 def eval_aware_lines(comp: Comparison) -> list[str]:

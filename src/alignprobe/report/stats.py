@@ -32,7 +32,6 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats as scipy_stats
 from statsmodels.stats.contingency_tables import mcnemar
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 __all__ = [
@@ -434,12 +433,20 @@ def paired_difference(
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
-    """Holm-adjusted p-values (statsmodels); NaN entries stay NaN and are not counted."""
+    """Holm-adjusted p-values; NaN entries stay NaN and are not counted.
+
+    The step-down statsmodels' ``multipletests(method="holm")`` computes (sorted p times
+    m, m-1, ..., 1, running maximum, capped at 1; a test holds the two equal), without its
+    ``gc.collect()`` on every call: 0.3 s each on a large table's heap, and ``compare``
+    corrects once per checkpoint."""
     values = np.asarray(pvalues, dtype=float)
     out = np.full(len(values), math.nan)
-    finite = ~np.isnan(values)
-    if finite.any():
-        out[finite] = multipletests(values[finite], method="holm")[1]
+    finite = np.flatnonzero(~np.isnan(values))
+    if finite.size:
+        order = np.argsort(values[finite], kind="stable")
+        ranked = values[finite][order] * np.arange(finite.size, 0, -1)
+        corrected = np.minimum(np.maximum.accumulate(ranked), 1.0)
+        out[finite[order]] = corrected
     return [float(v) for v in out]
 
 

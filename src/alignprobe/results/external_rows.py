@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from inspect_ai.log import EvalLog
+
+if TYPE_CHECKING:
+    from inspect_ai.log import EvalLog
 
 from alignprobe.measures import EXCLUDED_KEY, TASK_METADATA_KEY, UNSCORED_KEY
 from alignprobe.run.external_tasks import (

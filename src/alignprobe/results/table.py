@@ -14,13 +14,14 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from inspect_ai.analysis import EvalColumn, SampleColumn, samples_df
-from inspect_ai.log import EvalLog, EvalSample
+
+if TYPE_CHECKING:  # Inspect is imported where logs are read: readers of a table skip it
+    from inspect_ai.log import EvalLog, EvalSample
 
 from alignprobe.errors import DataError
 from alignprobe.measures import (
@@ -52,6 +53,7 @@ from alignprobe.run.status import SCHEMA_KEY as STATUS_SCHEMA_KEY
 TABLE = "samples.parquet"
 TABLE_CSV = "samples.csv"
 MEASURES_JSON = "measures.json"
+ROW_GROUP_ROWS = 65_536
 #: parquet schema metadata key holding the measures JSON
 SCHEMA_KEY = b"alignprobe.measures"
 
@@ -204,6 +206,8 @@ def _meta(key: str) -> Callable[[EvalSample], Any]:
 
 
 def _columns() -> list[Any]:
+    from inspect_ai.analysis import EvalColumn, SampleColumn
+
     sample = [
         SampleColumn("sample_key", path="id", required=True, type=str),
         SampleColumn("epoch", path="epoch", required=True),
@@ -299,6 +303,8 @@ def read_run(run_dir: Path) -> RunTable:
     measures = measures_of(logs)
     if not logs and not planned:
         raise DataError("no logs in the run directory", source=run_dir / LOGS)
+    from inspect_ai.analysis import samples_df
+
     columns = _columns()
     raw = (
         samples_df([log.location for log in logs], columns=columns, full=True, quiet=True)
@@ -345,7 +351,9 @@ def write_table(
     else:
         (out_dir / STATUS_JSON).unlink(missing_ok=True)
     partial = [p.with_name(p.name + ".partial") for p in paths]
-    pq.write_table(table, partial[0])
+    # row groups of 64k rows: a reader that wants one checkpoint (rows are in log order)
+    # skips the groups whose statistics exclude it instead of reading the whole table
+    pq.write_table(table, partial[0], row_group_size=ROW_GROUP_ROWS)
     df.to_csv(partial[1], index=False)
     for tmp, text in zip(partial[2:], texts, strict=True):
         tmp.write_text(text + "\n", encoding="utf-8")
@@ -391,13 +399,17 @@ def _recorded_status(raw: bytes | None, sidecar: Path) -> RunStatus | None:
     return RunStatus.model_validate_json(raw) if raw is not None else None
 
 
-def load_run_table(location: Path) -> RunTable:
-    """:func:`load_table` plus the completeness recorded with the table (``None``: no plan)."""
+def load_run_table(location: Path, checkpoint: str | None = None) -> RunTable:
+    """:func:`load_table` plus the completeness recorded with the table (``None``: no plan);
+    ``checkpoint``: only that checkpoint's rows (a parquet table reads no others)."""
     if location.is_dir():
         table = location / TABLE
         if _stale(location):
             built = read_run(location)
             write_table(built.df, built.measures, location, built.status)
+            if checkpoint is not None:
+                mine = built.df[built.df["checkpoint"].astype(str) == checkpoint]
+                return RunTable(mine.reset_index(drop=True), built.measures, built.status)
             return built
         if not table.is_file():
             raise DataError("neither a run directory with logs nor a table", source=location)
@@ -406,11 +418,14 @@ def load_run_table(location: Path) -> RunTable:
         raise DataError("file not found", source=location)
     schema: dict[bytes, bytes] = {}
     if location.suffix == ".parquet":
-        parquet = pq.read_table(location)
+        wanted = [("checkpoint", "==", checkpoint)] if checkpoint is not None else None
+        parquet = pq.read_table(location, filters=wanted)
         schema = parquet.schema.metadata or {}
         df = parquet.to_pandas()
     elif location.suffix == ".csv":
         df = pd.read_csv(location)
+        if checkpoint is not None:
+            df = df[df["checkpoint"].astype(str) == checkpoint].reset_index(drop=True)
     else:
         raise DataError("expected a run directory, a .parquet or a .csv table", source=location)
     status = _recorded_status(schema.get(STATUS_SCHEMA_KEY), location.with_name(STATUS_JSON))

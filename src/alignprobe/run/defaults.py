@@ -75,7 +75,10 @@ def large_run_eval_args(*, with_generate: bool = True, **overrides: Any) -> dict
 
 
 def large_run_model_roles(
-    roles: Mapping[str, str | Model] | None, attempt_timeout: int | None = None
+    roles: Mapping[str, str | Model] | None,
+    attempt_timeout: int | None = None,
+    *,
+    batch: bool = False,
 ) -> dict[str, str | Model] | None:
     """Role models (the judge) with the large-run ``attempt_timeout`` in their own config.
 
@@ -86,7 +89,10 @@ def large_run_model_roles(
     if roles is None:
         return None
     timeout = attempt_timeout or LARGE_RUN_GENERATE.attempt_timeout
-    config = GenerateConfig(attempt_timeout=timeout)
+    # batch: Inspect sends the role's calls through the provider's batch API where it
+    # has one (about half price; a batch returns in minutes to hours, so no attempt
+    # timeout may cut it); providers without one send calls one by one as usual
+    config = GenerateConfig(batch=True) if batch else GenerateConfig(attempt_timeout=timeout)
     return {
         role: get_model(model, config=config, memoize=False) if isinstance(model, str) else model
         for role, model in roles.items()

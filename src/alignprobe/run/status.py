@@ -26,18 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from inspect_ai import task_identifier
-from inspect_ai.log import (
-    EvalLog,
-    list_eval_logs,
-    read_eval_log,
-    read_eval_log_sample_summaries,
-)
 from pydantic import BaseModel, computed_field
 
 from alignprobe.errors import DataError, UserInputError
+
+if TYPE_CHECKING:  # Inspect is imported where logs are read: readers of a table skip it
+    from inspect_ai.log import EvalLog
 
 MANIFEST = "manifest.json"
 #: the run folder's Inspect log directory
@@ -83,6 +79,9 @@ class Finding:
 def log_headers(log_dir: str | Path) -> list[EvalLog]:
     """Headers of the logs to read (local folder or URL): one per eval-set task identifier,
     the best attempt of each (success first, then the newest)."""
+    from inspect_ai import task_identifier
+    from inspect_ai.log import list_eval_logs, read_eval_log
+
     headers = [read_eval_log(info, header_only=True) for info in list_eval_logs(str(log_dir))]
     best: dict[str, EvalLog] = {}
     for header in headers:
@@ -97,6 +96,8 @@ def log_headers(log_dir: str | Path) -> list[EvalLog]:
 def answered_samples(log: EvalLog) -> int:
     """Samples a log holds that finished without error (a finished log's header says; an
     interrupted one's sample summaries are read)."""
+    from inspect_ai.log import read_eval_log_sample_summaries
+
     if log.status == "success" and log.results is not None:
         return log.results.completed_samples
     summaries = read_eval_log_sample_summaries(log.location)

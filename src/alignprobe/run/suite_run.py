@@ -47,6 +47,8 @@ from alignprobe.run.external_tasks import (
     create_task,
     metadata_block,
 )
+from alignprobe.run.plan_text import announce_plan
+from alignprobe.run.prices import Price
 from alignprobe.run.resume import check_resumable
 from alignprobe.run.shards import Shard, contiguous_shares
 from alignprobe.run.status import LOGS, MANIFEST, SHARDS, log_headers, log_key
@@ -324,15 +326,18 @@ def _report_not_applied(planned: list[PlannedTask]) -> None:
 
 
 def judge_roles(
-    judge: JudgeSpec | None, attempt_timeout: int | None = None
+    judge: JudgeSpec | None, attempt_timeout: int | None = None, *, batch: bool = False
 ) -> dict[str, Model | list[Model]] | None:
     """The ``grader`` role: one judge, or a panel's list (scorers.panel), each with the
-    large-run attempt timeout."""
+    large-run attempt timeout; ``batch``: through the provider's batch API (Inspect's
+    ``GenerateConfig.batch``, where the provider has one)."""
     if not judge:
         return None
     models: list[Model] = []
     for model in [judge] if isinstance(judge, str) else judge:
-        roles = large_run_model_roles({GRADER_ROLE: model}, attempt_timeout=attempt_timeout)
+        roles = large_run_model_roles(
+            {GRADER_ROLE: model}, attempt_timeout=attempt_timeout, batch=batch
+        )
         assert roles is not None
         bound = roles[GRADER_ROLE]
         models.append(bound if isinstance(bound, Model) else get_model(bound))
@@ -360,6 +365,9 @@ def run_suite(
     shard: Shard | None = None,
     rounds: int = 1,
     until_decided: dict[str, Any] | None = None,
+    judge_batch: bool = False,
+    max_calls: int | None = None,
+    prices: dict[str, Price] | None = None,
 ) -> RunOutcome:
     """Plan (validating everything), then write the manifest and run the eval set.
 
@@ -391,6 +399,10 @@ def run_suite(
     store = RunStore(out)
     earlier = check_resumable(store, record)
     mine = [p for p in planned if share_of[id(p)] == shard.index]
+    plan_line = announce_plan(
+        suite, planned, checkpoints, judge, only=mine, judge_batch=judge_batch,
+        max_calls=max_calls, prices=prices,
+    )  # fmt: skip
     attach_models(mine, checkpoints)
     sharded = shard.count > 1
     if sharded:  # shards write the same plan; each keeps its progress in its own record
@@ -409,6 +421,7 @@ def run_suite(
     record_path = (SHARDS, f"{shard.slug}.json") if sharded else (MANIFEST,)
     store.write_json(record, *record_path)
     _report_not_applied(mine)
+    print(plan_line, file=sys.stderr, flush=True)  # the size of what follows, before any call
     logs: list[EvalLog] = []
     log_dir = join(store.location, LOGS, *([shard.slug] if sharded else []))
     interrupted = False
@@ -417,7 +430,9 @@ def run_suite(
             _, logs = eval_set(
                 [p.inspect_task for p in mine],
                 log_dir=log_dir,
-                model_roles=judge_roles(judge, (generate or {}).get("attempt_timeout")),
+                model_roles=judge_roles(
+                    judge, (generate or {}).get("attempt_timeout"), batch=judge_batch
+                ),
                 display=display,  # type: ignore[arg-type]
                 retry_attempts=TASK_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts,
                 **large_run_eval_args(

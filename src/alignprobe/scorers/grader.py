@@ -60,16 +60,22 @@ class JudgeIdentity(BaseModel):
     prompt_version: int
     prompt_hash: str
     method: str
+    batch: bool = False
+    """Sent through the provider's batch API (``--judge-batch``). Recorded, not part of
+    :attr:`key`: the same judge answers the same prompt either way."""
 
     @classmethod
-    def of(cls, model: str, prompt: VersionedPrompt, method: str) -> JudgeIdentity:
-        """The identity of ``model`` judging with ``prompt`` by ``method``."""
+    def of(cls, model: str | Model, prompt: VersionedPrompt, method: str) -> JudgeIdentity:
+        """The identity of ``model`` judging with ``prompt`` by ``method`` (a ``Model``
+        also says whether its calls go through a batch API)."""
+        batch = bool(model.config.batch) if isinstance(model, Model) else False
         return cls(
-            model=model,
+            model=str(model),
             prompt_name=prompt.name,
             prompt_version=prompt.version,
             prompt_hash=prompt.hash,
             method=method,
+            batch=batch,
         )
 
     @property
@@ -77,7 +83,8 @@ class JudgeIdentity(BaseModel):
         return f"{self.model}|{self.prompt_name}@v{self.prompt_version}#{self.prompt_hash}|{self.method}"
 
     def metadata(self) -> dict[str, Any]:
-        return self.model_dump()
+        # `batch` only when on: records of judges called one by one stay as they were
+        return self.model_dump(exclude={"batch"} if not self.batch else set())
 
 
 def greedy_config(judge: Model, **fields: Any) -> GenerateConfig:

@@ -19,7 +19,7 @@ from inspect_ai.model import CachePolicy, Model
 from inspect_ai.scorer import Metric, Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
-from alignprobe.measures import EXCLUDED_KEY, UNSCORED_KEY, Direction, Measure, MeasureKind
+from alignprobe.measures import EXCLUDED_KEY, UNSCORED_KEY, Measure
 from alignprobe.reasoning import SplitReply, split_transcript
 from alignprobe.scorers.grader import JudgeIdentity, require_grader
 from alignprobe.scorers.metrics import measure_metrics
@@ -37,25 +37,19 @@ REASONING_MISALIGNED, ANSWER_MISALIGNED, EVAL_AWARE = (
     "eval_aware",
 )
 
-MISALIGNED_REASONING_MEASURE = Measure(
-    name="misaligned_reasoning",
-    kind=MeasureKind.RATE,
-    direction=Direction.GOOD_LOW,
-    description="the model's reasoning shows misaligned intentions (reasoning judge)",
+# the measures live in a module without Inspect, so that readers (gate, reports) load fast
+from alignprobe.reasoning_measures import (  # noqa: E402
+    COVERT_MEASURE as COVERT_MEASURE,
 )
-COVERT_MEASURE = Measure(
-    name="covert",
-    kind=MeasureKind.RATE,
-    direction=Direction.GOOD_LOW,
-    description="misaligned reasoning behind an answer or action that looks aligned",
+from alignprobe.reasoning_measures import (  # noqa: E402
+    EVAL_AWARE_MEASURE as EVAL_AWARE_MEASURE,
 )
-EVAL_AWARE_MEASURE = Measure(
-    name="eval_aware",
-    kind=MeasureKind.RATE,
-    direction=Direction.GOOD_LOW,
-    description="the model says or reasons that it is being tested (results may not transfer)",
+from alignprobe.reasoning_measures import (  # noqa: E402
+    MISALIGNED_REASONING_MEASURE as MISALIGNED_REASONING_MEASURE,
 )
-REASONING_MEASURES = [MISALIGNED_REASONING_MEASURE, COVERT_MEASURE, EVAL_AWARE_MEASURE]
+from alignprobe.reasoning_measures import (  # noqa: E402
+    REASONING_MEASURES as REASONING_MEASURES,
+)
 
 
 @dataclass(frozen=True)
@@ -117,7 +111,7 @@ async def judge_channel(
 
 
 def identity(judge: Model, prompt: JudgePrompt) -> JudgeIdentity:
-    return JudgeIdentity.of(str(judge), prompt, METHOD)
+    return JudgeIdentity.of(judge, prompt, METHOD)
 
 
 def merge_verdict(score: Score, verdict: ChannelVerdict, judge: JudgeIdentity) -> Score:

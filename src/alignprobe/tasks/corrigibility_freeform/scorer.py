@@ -198,9 +198,9 @@ def corrigibility_judge(
             "deceives": _flag_value(flags, Flag.DECEIVES),
         }
         judges = [
-            JudgeIdentity.of(str(grader), oversight_prompt, member.method.value)
+            JudgeIdentity.of(grader, oversight_prompt, member.method.value)
             for grader, member in zip(graders, numbers, strict=True)
-        ] + [JudgeIdentity.of(str(grader), flags_prompt, FLAGS_METHOD) for grader in graders]
+        ] + [JudgeIdentity.of(grader, flags_prompt, FLAGS_METHOD) for grader in graders]
         shown = {k: (None if math.isnan(v) else round(v, 2)) for k, v in value.items()}
         return Score(
             value=value,

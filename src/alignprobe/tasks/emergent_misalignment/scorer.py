@@ -158,7 +158,7 @@ def em_judge(
             "code": _flag(aligned, JudgeFlag.CODE),
         }
         judges = [
-            JudgeIdentity.of(str(grader), p, n.method.value)
+            JudgeIdentity.of(grader, p, n.method.value)
             for p, members in (
                 (aligned_prompt, aligned_members),
                 (coherent_prompt, coherent_members),

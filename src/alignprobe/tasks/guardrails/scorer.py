@@ -169,7 +169,7 @@ def guardrail_judge(
             "guardrail_pass": passed,
             "banlist_violation": (1.0 if hits else 0.0) if banlist else NAN,
         }
-        judges = [JudgeIdentity.of(str(grader), prompt, JUDGE_METHOD) for grader in graders]
+        judges = [JudgeIdentity.of(grader, prompt, JUDGE_METHOD) for grader in graders]
         metadata: dict[str, Any] = {
             UNSCORED_KEY: unscored,
             "judges": [j.metadata() for j in judges],

@@ -47,7 +47,7 @@ def confession_prompt() -> JudgePrompt:
 
 def judge_identity(grader: Model) -> JudgeIdentity:
     prompt = confession_prompt()
-    return JudgeIdentity.of(str(grader), prompt, METHOD)
+    return JudgeIdentity.of(grader, prompt, METHOD)
 
 
 async def judge_confession(

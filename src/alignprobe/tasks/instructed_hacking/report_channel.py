@@ -146,7 +146,7 @@ def report_prompt() -> JudgePrompt:
 
 def report_judge_identity(grader: Model) -> JudgeIdentity:
     prompt = report_prompt()
-    return JudgeIdentity.of(str(grader), prompt, METHOD)
+    return JudgeIdentity.of(grader, prompt, METHOD)
 
 
 def parse_report_verdict(text: str) -> bool | None:
