@@ -1,4 +1,5 @@
-"""Command-line values naming where a command reads or writes, checked before any work.
+"""Command-line values naming where a command reads or writes, checked before any work,
+and the options several commands share.
 
 * :data:`RUN_LOCATION`: a run folder or table, a local path or an fsspec URL (``s3://...``);
   a URL is mirrored locally when the command line is read
@@ -15,13 +16,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from alignprobe.errors import UserInputError
 from alignprobe.run.storage import is_remote, local_copy
+
+FC = TypeVar("FC", bound=Callable[..., Any])
 
 
 def _option(param: click.Parameter | None) -> str:
@@ -102,3 +106,16 @@ RUN_LOCATION = RunLocation()
 OUT_LOCATION = OutLocation()
 LOCAL_OUT_FOLDER = LocalOut(folder=True)
 LOCAL_OUT_FILE = LocalOut(folder=False)
+
+
+def generate_option(help_text: str) -> Callable[[FC], FC]:
+    """``-G/--generate KEY=VALUE`` (repeatable), the one spelling of generation settings
+    on every command that takes them (parsed by ``models.generation.parse_generate_args``)."""
+    return click.option(
+        "-G",
+        "--generate",
+        "generate_args",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help=help_text,
+    )

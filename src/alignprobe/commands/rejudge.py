@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from alignprobe.commands.locations import OUT_LOCATION, RUN_LOCATION
+from alignprobe.commands.locations import OUT_LOCATION, RUN_LOCATION, generate_option
 from alignprobe.scorers.numeric_judge import JudgeMethod
 
 
@@ -50,14 +50,9 @@ from alignprobe.scorers.numeric_judge import JudgeMethod
     type=OUT_LOCATION,
     help="New run folder (must not exist), or an fsspec URL such as s3://bucket/run-rejudged.",
 )
-@click.option(
-    "-G",
-    "--generate",
-    "generate_args",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Bounds of every judge call, as for `run`: max_retries (default 6), timeout "
-    "(seconds for a call and its retries, default 900), attempt_timeout (default 300).",
+@generate_option(
+    "Bounds of every judge call, as for `run`: max_retries (default 6), timeout "
+    "(seconds for a call and its retries, default 900), attempt_timeout (default 300)."
 )
 def rejudge_command(
     run_dir: Path,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from alignprobe.commands.gate import SPENDING_CHOICES, checked_spending
-from alignprobe.commands.locations import OUT_LOCATION
+from alignprobe.commands.locations import OUT_LOCATION, generate_option
 from alignprobe.exit_codes import CommandFailed
 
 if TYPE_CHECKING:
@@ -76,15 +76,10 @@ if TYPE_CHECKING:
     default=None,
     help="Times a sample whose model or judge call failed is run again [default: 1].",
 )
-@click.option(
-    "-G",
-    "--generate",
-    "generate_args",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Generation setting for every checkpoint (Inspect GenerateConfig field, e.g. "
+@generate_option(
+    "Generation setting for every checkpoint (Inspect GenerateConfig field, e.g. "
     "max_tokens=400, temperature=0.7, max_retries=3, timeout=600); wins over the "
-    "checkpoint's `generate:` and the task's defaults (repeatable).",
+    "checkpoint's `generate:` and the task's defaults (repeatable)."
 )
 @click.option(
     "--max-tasks", type=click.IntRange(min=1), default=None, help="Tasks run in parallel."
