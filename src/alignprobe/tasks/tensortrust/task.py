@@ -8,6 +8,7 @@ from inspect_ai.solver import generate
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.measures import measures_metadata
+from alignprobe.models.portable_greedy import greedy_on_every_provider
 from alignprobe.run.task_params import require_at_least
 from alignprobe.scorers.metrics import measure_metrics
 from alignprobe.tasks.tensortrust import defaults
@@ -72,7 +73,7 @@ def tensortrust(
     )
     return Task(
         dataset=samples,
-        solver=[generate()],
+        solver=greedy_on_every_provider([generate()]),
         scorer=tensortrust_rules([m.name for m in measures]),
         metrics=measure_metrics(measures),
         epochs=epochs,
