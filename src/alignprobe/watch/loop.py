@@ -304,8 +304,21 @@ class Watcher:
                 f"re-run the same run to finish: alignprobe run ... --out {step_dir}"
             )
             return self._record(found, "failed", cost, final)
-        self._record(found, "evaluated", cost, final)
-        return self._after(found.step)
+        # the step is recorded with its look's outcome, in one write: a reader of
+        # watch.json never sees a step evaluated but not yet decided on
+        decision = self._after(found.step)
+        self._record(found, "evaluated", cost, final, decision)
+        if decision is None:
+            return False
+        self.echo(
+            f"onset confirmed at step {found.step} (look {decision['look']} of "
+            f"{decision['of']}: min p {decision['p_min']:.3g} <= {decision['level']:.3g} / "
+            f"{decision['tests']})"
+        )
+        if plan.stop_on_onset:
+            self._write_stop(decision)
+            return True
+        return False
 
     def _base(self) -> str | None:
         base = self.plan.base
@@ -314,7 +327,12 @@ class Watcher:
         return str(Path(base).resolve())
 
     def _record(
-        self, found: FoundCheckpoint, status: Status, cost: Cost | None, final: bool
+        self,
+        found: FoundCheckpoint,
+        status: Status,
+        cost: Cost | None,
+        final: bool,
+        decision: dict[str, Any] | None = None,
     ) -> bool:
         entry: dict[str, Any] = {
             "status": status,
@@ -330,19 +348,25 @@ class Watcher:
             }
         self.handled[str(found.step)] = entry
         self.state["order"].append(found.step)
+        if decision is not None:
+            self.state["decision"] = decision
         self._save()
         if status == "deleted":
             self.echo(f"step {found.step}: checkpoint deleted before its evaluation ended: skipped")
         return False
 
     # -- report and decision --------------------------------------------------------------
-    def _after(self, step: int) -> bool:
+    def _after(self, step: int) -> dict[str, Any] | None:
+        """Rewrite the report with ``step`` in it, print its change; the decision if this
+        look confirms an onset (nothing is recorded here)."""
         from alignprobe.report.compare import compare, load_inputs
         from alignprobe.report.render import render
 
         plan = self.plan
-        evaluated = sorted(int(s) for s, e in self.handled.items() if e["status"] == "evaluated")
-        folders = [plan.out / STEPS / f"step-{s}" for s in evaluated]
+        evaluated = [
+            s for s in self.state["order"] if self.handled[str(s)]["status"] == "evaluated"
+        ]
+        folders = [plan.out / STEPS / f"step-{s}" for s in sorted([*evaluated, step])]
         inputs = load_inputs([*([plan.baseline] if plan.baseline else []), *folders])
         comparison = compare(inputs, baseline=self.baseline_name)
         render(comparison, plan.out / REPORT)
@@ -370,34 +394,24 @@ class Watcher:
                 )
         self.echo(f"report: {plan.out / REPORT / 'report.md'}")
         if self.baseline_name is None or "decision" in self.state:
-            return False
+            return None
         rule = OnsetRule(plan.alpha, int(self.state["looks"]), plan.spending)
-        look = sum(1 for s in self.state["order"] if self.handled[str(s)]["status"] == "evaluated")
-        level = rule.level(look)
-        if rule.confirms(look, pvalues):
-            decision = {
-                "step": step,
-                "look": look,
-                "of": rule.looks,
-                "level": level,
-                "tests": len(pvalues),
-                "p_min": min(pvalues),
-                "time": datetime.now(UTC).isoformat(),
-            }
-            self.state["decision"] = decision
-            self._save()
-            self.echo(
-                f"onset confirmed at step {step} (look {look} of {rule.looks}: min p "
-                f"{min(pvalues):.3g} <= {level:.3g} / {len(pvalues)})"
-            )
-            if plan.stop_on_onset:
-                self._write_stop(decision)
-                return True
-        elif look > rule.looks:
+        look = len(evaluated) + 1
+        if look > rule.looks:
             self.echo(
                 f"look {look} is past the {rule.looks} planned: its onset test spends nothing"
             )
-        return False
+        if not rule.confirms(look, pvalues):
+            return None
+        return {
+            "step": step,
+            "look": look,
+            "of": rule.looks,
+            "level": rule.level(look),
+            "tests": len(pvalues),
+            "p_min": min(pvalues),
+            "time": datetime.now(UTC).isoformat(),
+        }
 
     def _write_stop(self, decision: dict[str, Any]) -> None:
         record = {"reason": "onset", "out": str(self.plan.out.resolve()), **decision}
