@@ -233,7 +233,9 @@ def test_watch_never_exits_0_before_the_trainer_is_done(
     assert not (tmp_path / "run" / "steps").exists()
 
 
-def test_a_changed_watch_into_the_same_folder_is_refused(tmp_path: Path) -> None:
+def test_a_changed_watch_into_the_same_folder_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     train, out = tmp_path / "train", tmp_path / "run"
     train.mkdir()
     out.mkdir()
@@ -241,6 +243,8 @@ def test_a_changed_watch_into_the_same_folder_is_refused(tmp_path: Path) -> None
     suite = tmp_path / "suite.yaml"
     suite.write_text(SUITE, encoding="utf-8")
     assert watch(suite, train, out, "--idle-timeout", "0") == 2
+    err = capsys.readouterr().err
+    assert "watch.json records another watch" in err and "run_name was 'other', now 'train'" in err
 
 
 def test_checkpoint_folders_as_trainers_write_them(tmp_path: Path) -> None:
