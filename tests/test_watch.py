@@ -203,6 +203,32 @@ def test_stop_on_onset_stops_at_the_step_the_rate_rises_and_not_before(
     assert (train / STOP_FILE).is_file()
 
 
+@pytest.mark.slow
+def test_only_the_policy_checks_decide_the_onset(
+    baseline: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A policy whose one check is another condition's curve: the rising neutral curve is
+    reported (its onset printed) but stops nothing; the built-in policy's check stops it."""
+    suite, base = baseline
+    train = tmp_path / "train"
+    write_checkpoint(train, 1, 0.02, max_steps=2)
+    write_checkpoint(train, 2, 0.75, max_steps=2)
+    other = tmp_path / "gate.yaml"
+    other.write_text(
+        "version: 1\nchecks:\n  - {name: em, task: emergent_misalignment, measure: misaligned,"
+        " condition: inoculation_general}\n",
+        encoding="utf-8",
+    )
+    args = ("--baseline", base, "--stop-on-onset", "--order", "oldest")
+    assert watch(suite, train, tmp_path / "a", *args, "--policy", other) == 0
+    printed = capsys.readouterr().out
+    assert "onset (report, Holm over steps): emergent_misalignment misaligned: step 2" in printed
+    assert "onset confirmed" not in printed and not (train / STOP_FILE).exists()
+    builtin = Path(__file__).parents[1] / "src" / "alignprobe" / "evals" / "gate.yaml"
+    assert watch(suite, train, tmp_path / "b", *args, "--policy", builtin) == 4
+    assert json.loads((train / STOP_FILE).read_text(encoding="utf-8"))["step"] == 2
+
+
 def test_user_errors_exit_2_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

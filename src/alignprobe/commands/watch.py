@@ -55,11 +55,18 @@ from alignprobe.exit_codes import CommandFailed, ExitCode
     help="Once an onset is confirmed, write TRAIN_DIR/alignprobe_stop.json and exit 4.",
 )
 @click.option(
+    "--policy",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Gate policy YAML: only its checks' curves decide the onset, at its alpha "
+    "[default: every headline curve, alpha 0.05].",
+)
+@click.option(
     "--alpha",
     type=click.FloatRange(0, 0.5, min_open=True),
-    default=0.05,
-    show_default=True,
-    help="One-sided level of the onset test over all looks (false-stop rate).",
+    default=None,
+    help="One-sided level of the onset test over all looks (false-stop rate) "
+    "[default: the policy's alpha, else 0.05].",
 )
 @click.option(
     "--spending",
@@ -103,7 +110,8 @@ def watch_command(
     order: str,
     until_step: int | None,
     stop_on_onset: bool,
-    alpha: float,
+    policy: Path | None,
+    alpha: float | None,
     spending: str,
     looks: int | None,
     poll: float,
@@ -118,12 +126,17 @@ def watch_command(
     from alignprobe.evals.suite import load_suite
     from alignprobe.models.generation import parse_generate_args
     from alignprobe.scorers.panel import judge_spec
+    from alignprobe.watch.decide import WATCH_ALPHA
     from alignprobe.watch.loop import Watcher, WatchPlan
 
     if stop_on_onset and baseline is None:
         raise UserInputError("--stop-on-onset needs --baseline (the onset is against it)",
                              field="--stop-on-onset")  # fmt: skip
     generate = parse_generate_args(generate_args)
+    if alpha is None:
+        from alignprobe.gate import load_policy
+
+        alpha = load_policy(policy).alpha if policy is not None else WATCH_ALPHA
     plan = WatchPlan(
         train_dir=train_dir,
         suite=load_suite(suite_name),
@@ -137,6 +150,7 @@ def watch_command(
         until_step=until_step,
         stop_on_onset=stop_on_onset,
         alpha=alpha,
+        policy=policy,
         spending=spending or "pocock",
         looks=looks,
         poll_s=poll,

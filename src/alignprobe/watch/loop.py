@@ -69,6 +69,8 @@ class WatchPlan:
     stop_on_onset: bool = False
     alpha: float = 0.05
     spending: str = "pocock"
+    policy: Path | None = None
+    """A gate policy: only its checks' (task, condition, measure) curves decide the onset."""
     looks: int | None = None
     poll_s: float = 5.0
     settle_s: float = 2.0
@@ -86,6 +88,7 @@ class WatchPlan:
             "baseline_checkpoint": self.baseline_checkpoint,
             "alpha": self.alpha,
             "spending": self.spending,
+            "policy": str(self.policy.resolve()) if self.policy else None,
         }
 
 
@@ -110,6 +113,7 @@ class Watcher:
         self.echo = echo
         self.state = self._load_state()
         self.baseline_name = self._baseline_name()
+        self.checks = self._policy_checks()
         self._seen: dict[int, tuple[Signature, float]] = {}
 
     # -- the record -------------------------------------------------------------
@@ -167,6 +171,17 @@ class Watcher:
                 field="--baseline-checkpoint",
             )
         return wanted or names[0]
+
+    def _policy_checks(self) -> set[tuple[str, str, str]] | None:
+        """The policy's (task, condition, measure) checks; ``None``: every headline curve."""
+        if self.plan.policy is None:
+            return None
+        from alignprobe.gate import load_policy
+
+        policy = load_policy(self.plan.policy)
+        return {
+            (check.task, policy.settings(check).condition, check.measure) for check in policy.checks
+        }
 
     @property
     def handled(self) -> dict[str, dict[str, Any]]:
@@ -385,7 +400,10 @@ class Watcher:
                         f"step {step}: {where} {value}, change vs base {point.change:+.3g} "
                         f"[{point.low:.3g}, {point.high:.3g}], p = {point.p_value:.3g}"
                     )
-                if point.p_value is not None:
+                decides = self.checks is None or (traj.task, traj.condition, traj.measure) in (
+                    self.checks
+                )
+                if point.p_value is not None and decides:
                     pvalues.append(point.p_value)
             onset = traj.onsets.get(plan.run_name)
             if onset is not None:
