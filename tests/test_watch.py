@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -227,6 +230,29 @@ def test_only_the_policy_checks_decide_the_onset(
     builtin = Path(__file__).parents[1] / "src" / "alignprobe" / "evals" / "gate.yaml"
     assert watch(suite, train, tmp_path / "b", *args, "--policy", builtin) == 4
     assert json.loads((train / STOP_FILE).read_text(encoding="utf-8"))["step"] == 2
+
+
+@pytest.mark.slow
+def test_sigterm_while_waiting_exits_143_and_the_same_command_goes_on(
+    baseline: tuple[Path, Path], tmp_path: Path
+) -> None:
+    suite, base = baseline
+    train, out = tmp_path / "train", tmp_path / "run"
+    write_checkpoint(train, 1, 0.02, max_steps=2)
+    command = [sys.executable, "-m", "alignprobe.cli", "watch", str(train), "--suite", str(suite),
+               "--judge", JUDGE, "--out", str(out), "--baseline", str(base), *FAST]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not ((out / "watch.json").is_file() and record(out)["order"] == [1]):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)  # waiting for step 2, which the trainer never wrote
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == ExitCode.TERMINATED
+    assert "alignprobe: interrupted: watch stopped;" in err and "re-run the same command" in err
+    write_checkpoint(train, 2, 0.02, max_steps=2)
+    assert watch(suite, train, out, "--baseline", base) == 0
+    assert record(out)["order"] == [1, 2]
 
 
 def test_user_errors_exit_2_with_one_line(

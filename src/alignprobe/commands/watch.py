@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from alignprobe.commands.gate import SPENDING_CHOICES, checked_spending
-from alignprobe.exit_codes import CommandFailed, ExitCode
+from alignprobe.exit_codes import CommandFailed, ExitCode, Interrupted, note_interrupt
 
 
 @click.command("watch")
@@ -158,7 +158,14 @@ def watch_command(
         idle_timeout_s=idle_timeout,
         run_options={"generate": generate, "display": display, "max_samples": max_samples},
     )
-    result = Watcher(plan, click.echo).run()
+    try:
+        result = Watcher(plan, click.echo).run()
+    except KeyboardInterrupt:  # between evaluations (an evaluation raises Interrupted)
+        note_interrupt()
+        raise Interrupted(
+            f"watch stopped; {out / 'watch.json'} records every step evaluated: re-run the "
+            "same command to go on (nothing is evaluated twice)"
+        ) from None
     if result.stopped:
         click.echo(f"onset at step {result.onset_step}: training asked to stop", err=True)
         sys.exit(ExitCode.ONSET_STOP)
