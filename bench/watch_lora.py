@@ -26,7 +26,13 @@ from pathlib import Path
 
 import torch
 from peft import LoraConfig, get_peft_model
-from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+)
 
 from alignprobe.demo.finetune import LoraRecipe, arm_conversations, load_training_set
 from alignprobe.demo.training import IGNORE, encode
@@ -93,7 +99,7 @@ def main() -> None:
     restarted = False
     codes: list[int | None] = []
 
-    class Restart(TrainerCallbackBase):  # type: ignore[misc,valid-type]
+    class Restart(TrainerCallback):
         def on_step_end(self, *a: object, **k: object) -> None:
             nonlocal watcher, restarted
             state = out / "watch.json"
@@ -142,7 +148,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from transformers import TrainerCallback as TrainerCallbackBase
-
     os.environ.setdefault("INSPECT_DISPLAY", "none")
     main()

@@ -428,3 +428,18 @@ def test_onset_callback_stops_a_smollm2_trainer_at_the_onset(
     assert callback.returncode == ExitCode.ONSET_STOP
     assert record(out)["order"] == [1, 2, 3]
     assert (train / "checkpoint-3" / "adapter_config.json").is_file()  # a real LoRA save
+
+
+def test_a_checkpoint_gone_before_it_is_read_is_recorded_deleted(tmp_path: Path) -> None:
+    from alignprobe.evals.suite import load_suite
+    from alignprobe.watch.folder import FoundCheckpoint
+
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(SUITE, encoding="utf-8")
+    (tmp_path / "train").mkdir()
+    plan = loop.WatchPlan(tmp_path / "train", load_suite(str(suite)), JUDGE, tmp_path / "run", "r")
+    watcher = loop.Watcher(plan, echo=lambda line: None)
+    gone = FoundCheckpoint(7, tmp_path / "train" / "checkpoint-7")
+    assert watcher._evaluate(gone) is False
+    assert record(tmp_path / "run")["steps"]["7"]["status"] == "deleted"
+    assert not (tmp_path / "run" / "steps" / "step-7" / "logs").exists()

@@ -290,16 +290,17 @@ class Watcher:
             self.state["looks"] = plan.looks or planned_saves(found.path) or DEFAULT_LOOKS
         try:
             entry = checkpoint_entry(found.path, self._base())
-        except FileNotFoundError:
-            return self._record(found, "deleted", None, final)
-        entry["meta"] = {**entry.get("meta", {}), "step": found.step, "run": plan.run_name}
-        step_dir.mkdir(parents=True, exist_ok=True)
-        listing = step_dir / "checkpoints.yaml"
-        listing.write_text(yaml.safe_dump({"checkpoints": {name: entry}}), encoding="utf-8")
-        checkpoints = load_checkpoints(listing)
-        cost = checkpoint_cost(
-            plan_tasks(plan.suite, checkpoints, plan.run_options.get("generate"), with_models=False)
-        )
+            entry["meta"] = {**entry.get("meta", {}), "step": found.step, "run": plan.run_name}
+            step_dir.mkdir(parents=True, exist_ok=True)
+            listing = step_dir / "checkpoints.yaml"
+            listing.write_text(yaml.safe_dump({"checkpoints": {name: entry}}), encoding="utf-8")
+            checkpoints = load_checkpoints(listing)
+        except (UserInputError, OSError):
+            if found.path.exists():
+                raise
+            return self._record(found, "deleted", None, final)  # gone before we read it
+        generate = plan.run_options.get("generate")
+        cost = checkpoint_cost(plan_tasks(plan.suite, checkpoints, generate, with_models=False))
         total = self.total_cost() + cost
         self.echo(f"step {found.step}: evaluating {found.path}")
         self.echo(f"step {found.step}: cost {cost.line()}; total so far {total.line()}")
