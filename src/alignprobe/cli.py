@@ -35,6 +35,7 @@ _COMMANDS: dict[str, str] = {
     "rejudge": "alignprobe.commands.rejudge:rejudge_command",
     "agreement": "alignprobe.commands.agreement:agreement_command",
     "gold": "alignprobe.commands.gold:gold_command",
+    "watch": "alignprobe.commands.watch:watch_command",
 }
 
 

@@ -9,6 +9,7 @@ these, decided in :func:`alignprobe.cli.main` from what the command returned or 
 * ``2`` a user error, or input that cannot decide or is incomplete (an interrupted, empty
   or partly sharded run folder): :class:`alignprobe.errors.UserInputError`;
 * ``3`` only ``gate --look k --of K`` with ``k < K``: look again after another round;
+* ``4`` only ``watch --stop-on-onset``: an onset was confirmed and the stop file written;
 * ``130`` / ``143`` the command was interrupted by SIGINT (Ctrl-C) / SIGTERM: never success.
 """
 
@@ -26,6 +27,7 @@ class ExitCode(IntEnum):
     FAILED = 1
     USER_ERROR = 2
     LOOK_AGAIN = 3
+    ONSET_STOP = 4
     INTERRUPTED = 128 + signal.SIGINT
     TERMINATED = 128 + signal.SIGTERM
 

@@ -155,6 +155,13 @@ def _change(
     return sign * worsening, low, high, len(joined), p, test.value
 
 
+def worsening_pvalue(base: pd.DataFrame, rows: pd.DataFrame, measure: Measure) -> float | None:
+    """One-sided p of "``rows`` worse than ``base``" by the trajectory's own test (``None``:
+    no question shared); ``alignprobe watch`` decides its onsets with it."""
+    found = _change(base, rows, measure)
+    return None if found is None else found[4]
+
+
 def _trajectory(
     group: pd.DataFrame,
     task: str,

@@ -1,0 +1,1 @@
+"""Hooks that put alignprobe inside other tools' loops (training libraries)."""
