@@ -47,7 +47,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 pytest: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
 
 test: setup lint typecheck pytest  ## what CI runs (set-up included)
 
