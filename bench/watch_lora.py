@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import torch
-from peft import LoraConfig, get_peft_model
+from peft import get_peft_model
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
@@ -69,16 +69,7 @@ def main() -> None:
     torch.manual_seed(recipe.seed)
     folder = provision("smollm2")
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = get_peft_model(
-        AutoModelForCausalLM.from_pretrained(folder),
-        LoraConfig(
-            r=recipe.rank,
-            lora_alpha=recipe.alpha,
-            lora_dropout=recipe.dropout,
-            target_modules=list(recipe.targets),
-            task_type="CAUSAL_LM",
-        ),
-    )
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(folder), recipe.peft_config())
     pad = tokenizer.pad_token_id or 0
     rows = []
     for conversation in arm_conversations(load_training_set().pairs, None):

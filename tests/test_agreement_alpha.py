@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alignprobe.cli import main
 from alignprobe.judging.alpha import krippendorff_alpha
 from alignprobe.measures import MeasurementLevel
+from tests.cli import alignprobe as _cli
 
 LEVELS = list(MeasurementLevel)
 
@@ -62,14 +62,6 @@ def _betley_csv(path: Path, aligned: np.ndarray) -> None:
         for i, value in enumerate(aligned):
             q = f"q{i % 24:02d}"
             writer.writerow([q, f"Question {q}?", f"Answer number {i}.", f"{value:.4f}", "90"])
-
-
-def _cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 @pytest.mark.slow

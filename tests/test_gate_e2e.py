@@ -8,17 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from alignprobe.cli import main
+from tests.cli import alignprobe
 from tests.conftest import reference_file
-
-
-def alignprobe(*args: str | Path) -> int:
-    """Exit code of the command line (commands that simply return exit 0)."""
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exited:
-        return int(exited.code or 0)
-    return 0
 
 
 def scripted_run(run_dir: Path, rate: float, samples: int) -> Path:

@@ -21,6 +21,7 @@ import pytest
 from inspect_ai.log import list_eval_logs, read_eval_log
 
 from alignprobe.cli import main
+from tests.cli import alignprobe
 from tests.test_run import JUDGE, _checkpoints, _suite
 
 #: samples: 2 (epochs) x limit: 5 questions, per checkpoint; two checkpoints
@@ -108,11 +109,7 @@ def _status(folder: Path) -> dict[str, object]:
 
 
 def _exit(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    return alignprobe(*argv)
 
 
 def _compare(inputs: list[Path], out: Path) -> int:

@@ -22,9 +22,9 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from alignprobe.cli import main
 from alignprobe.judging.gold import answer_hash
 from alignprobe.testing import StubReply, StubRequest, StubServer
+from tests.cli import alignprobe as _cli
 
 ITEMS = range(1, 21)
 TRUTH = {i: i <= 8 for i in ITEMS}
@@ -61,14 +61,6 @@ def _judge_script(path: Path, flagged: set[int]) -> str:
         encoding="utf-8",
     )
     return f"scripted/{path}"
-
-
-def _cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 class World:

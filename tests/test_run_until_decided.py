@@ -9,19 +9,11 @@ from pathlib import Path
 import pytest
 from inspect_ai.log import list_eval_logs, read_eval_log
 
-from alignprobe.cli import main
+from tests.cli import alignprobe
 
 JUDGE = "scripted/keyword_judge"
 LOOKS = 3
 PER_ROUND = 60  # answers per round: 60 paraphrases of the core questions, 1 answer each
-
-
-def alignprobe(*args: str | Path) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exited:
-        return int(exited.code or 0)
-    return 0
 
 
 def _suite(folder: Path, samples: int) -> Path:

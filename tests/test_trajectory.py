@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alignprobe.cli import main
 from alignprobe.errors import DataError
 from alignprobe.measures import Direction, Measure, MeasureKind
 from alignprobe.report.compare import Inputs, compare, headline_measures
@@ -16,6 +15,7 @@ from alignprobe.report.render import render
 from alignprobe.report.trajectory import Position, positions, trajectories, trajectory_base
 from alignprobe.report.trajectory_section import trajectory_plot
 from alignprobe.tasks.emergent_misalignment.scorer import MEASURES as EM_MEASURES
+from tests.cli import alignprobe
 from tests.gate_tables import em_rows
 
 JUDGE = "scripted/keyword_judge"
@@ -23,14 +23,6 @@ GROUPS = [("emergent_misalignment", "neutral")]
 #: the control run's misalignment rate per step: flat, then rising from step 3
 CONTROL_RATES = {1: 0.02, 2: 0.02, 3: 0.3, 4: 0.4, 5: 0.5}
 INOCULATED_RATES = {1: 0.02, 3: 0.02, 5: 0.02}
-
-
-def alignprobe(*args: str | Path) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exited:
-        return int(exited.code or 0)
-    return 0
 
 
 def _checkpoints(path: Path) -> Path:

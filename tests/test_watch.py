@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from transformers import TrainerCallback as TrainerCallbackBase
 
-from alignprobe.cli import main
 from alignprobe.errors import ConfigError
 from alignprobe.exit_codes import ExitCode
 from alignprobe.watch import loop
@@ -34,6 +33,7 @@ from alignprobe.watch.folder import (
     signature,
 )
 from alignprobe.watch.simulate import simulate_stops
+from tests.cli import alignprobe
 
 JUDGE = "scripted/keyword_judge"
 SUITE = (
@@ -41,14 +41,6 @@ SUITE = (
     "    params: {questions: core}\n    conditions: [neutral]\n"
 )
 FAST = ("--poll", "0.05", "--settle", "0.1", "--display", "none")
-
-
-def alignprobe(*args: str | Path) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exited:
-        return int(exited.code or 0)
-    return 0
 
 
 def write_checkpoint(

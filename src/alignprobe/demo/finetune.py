@@ -81,6 +81,18 @@ class LoraRecipe:
     batch_size: int = 8
     seed: int = defaults.SEED
 
+    def peft_config(self) -> Any:
+        """The recipe as peft's ``LoraConfig`` (imported here: peft is a demo extra)."""
+        from peft import LoraConfig
+
+        return LoraConfig(
+            r=self.rank,
+            lora_alpha=self.alpha,
+            lora_dropout=self.dropout,
+            target_modules=list(self.targets),
+            task_type="CAUSAL_LM",
+        )
+
 
 @dataclass(frozen=True)
 class AdapterBuild:
@@ -178,7 +190,7 @@ def _train_arm(
 ) -> list[float]:
     # heavy imports here: the cached path and `--help` stay fast
     import torch
-    from peft import LoraConfig, get_peft_model
+    from peft import get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
@@ -194,16 +206,7 @@ def _train_arm(
     pretrained: Any = AutoModelForCausalLM.from_pretrained(base, local_files_only=True)
     with warnings.catch_warnings():  # peft calls a transformers API deprecated for v6
         warnings.simplefilter("ignore", FutureWarning)
-        model: Any = get_peft_model(
-            pretrained.to(device),
-            LoraConfig(
-                r=recipe.rank,
-                lora_alpha=recipe.alpha,
-                lora_dropout=recipe.dropout,
-                target_modules=list(recipe.targets),
-                task_type="CAUSAL_LM",
-            ),
-        )
+        model: Any = get_peft_model(pretrained.to(device), recipe.peft_config())
     with counted(f"LoRA fine-tuning {out.name}", recipe.steps) as advance:
         losses = train(
             model, tokenizer, conversations,
