@@ -614,3 +614,15 @@ def test_interrupted_round_is_not_a_look_and_resumes(world: World, tmp_path: Pat
     assert "already decided" not in again.stdout and "Traceback" not in again.stderr
     assert again.returncode in (0, 1, 2), again.stderr[-3000:]
     assert "decided at look" in again.stdout, again.stdout[-3000:]
+
+
+def test_table_on_an_imported_folder_keeps_its_table(world: World, tmp_path: Path) -> None:
+    """An import's table is its data: `table` has no logs to rebuild it from and says so,
+    and the imported rows stay as they were (a manifest is not always a run's plan)."""
+    folder = tmp_path / "imported"
+    shutil.copytree(world.states["imported"], folder)
+    before = pd.read_parquet(folder / "samples.parquet")
+    done = _run(["table", str(folder)], world.env, tmp_path)
+    _check_cell(done, 2, str(folder), ("no logs",))
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "samples.parquet"), before)
+    assert len(before) == PLANNED

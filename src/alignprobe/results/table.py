@@ -42,10 +42,12 @@ from alignprobe.run.status import (
     LogCount,
     RunStatus,
     assess,
+    is_run_manifest,
     log_checkpoint,
     log_condition,
     log_headers,
     log_task,
+    read_manifest,
     require_complete,
 )
 from alignprobe.run.status import SCHEMA_KEY as STATUS_SCHEMA_KEY
@@ -295,7 +297,9 @@ def read_run(run_dir: Path) -> RunTable:
     A run stopped before its first sample (no logs yet, or logs without samples) is an
     empty table whose status says so, as long as a manifest says a run was planned.
     """
-    planned = (run_dir / MANIFEST).is_file()
+    # a manifest `alignprobe run` wrote (an import's manifest plans nothing: its table is
+    # the data, and must never be rebuilt from logs it does not have)
+    planned = is_run_manifest(read_manifest(run_dir))
     if not (run_dir / LOGS).is_dir() and planned:
         logs: list[EvalLog] = []
     else:

@@ -147,6 +147,15 @@ def read_manifest(location: Path) -> dict[str, Any] | None:
     return record
 
 
+def is_run_manifest(record: dict[str, Any] | None) -> bool:
+    """Did ``alignprobe run`` (or ``rejudge``) write this manifest? An import's has no plan."""
+    return (
+        record is not None
+        and "imported_from" not in record
+        and ("plan_format" in record or "started" in record)
+    )
+
+
 def _record_findings(record: dict[str, Any], label: str) -> list[Finding]:
     """What one run (or shard) record says: failed logs, an error, an unfinished attempt."""
     failed = [
