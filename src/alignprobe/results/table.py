@@ -299,7 +299,14 @@ def read_run(run_dir: Path) -> RunTable:
     """
     # a manifest `alignprobe run` wrote (an import's manifest plans nothing: its table is
     # the data, and must never be rebuilt from logs it does not have)
-    planned = is_run_manifest(read_manifest(run_dir))
+    record = read_manifest(run_dir)
+    planned = is_run_manifest(record)
+    if not (run_dir / LOGS).is_dir() and record is not None and "imported_from" in record:
+        raise DataError(
+            f"an imported table (alignprobe import of {record['imported_from']}): its "
+            f"{TABLE} is the table, and there are no logs to build one from",
+            source=run_dir,
+        )
     if not (run_dir / LOGS).is_dir() and planned:
         logs: list[EvalLog] = []
     else:
