@@ -125,7 +125,6 @@ def compare_command(
     if unfinished:  # the report is written, a banner on top; the input is not whole
         source, status = unfinished[0]
         raise IncompleteRunError(
-            f"run {status.state.value}: {status.summary()}; the report says so in a banner; "
-            f"{status.hint()}",
+            f"{status.headline()}; the report says so in a banner; {status.hint()}",
             source=source,
         )

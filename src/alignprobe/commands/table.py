@@ -54,8 +54,7 @@ def table_command(run_dir: Path, out: Path | None) -> None:
         click.echo(f"wrote {path}")
     if status is not None and not status.complete:
         raise IncompleteRunError(
-            f"run {status.state.value}: {status.summary()}; the table holds what there is; "
-            f"{status.hint()}",
+            f"{status.headline()}; the table holds what there is; {status.hint()}",
             source=origin or run_dir,
         )
     if built.unread:  # a declared key no score has: that measure is unscored in every row

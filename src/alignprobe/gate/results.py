@@ -89,7 +89,7 @@ def load_side(location: str | Path, role: str, checkpoint: str | None = None) ->
     # for its table, even when the table was written elsewhere or a log went missing
     status = loaded.status
     if status is not None and not status.complete:
-        problems = [f"run {status.state.value}: {status.summary()}; {status.hint()}"]
+        problems = [f"{status.headline()}; {status.hint()}"]
     else:
         problems = manifest_problems(path)
     return Side(role, path, name, rows, measures, problems)

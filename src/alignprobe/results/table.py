@@ -81,10 +81,6 @@ _SKIP_METADATA = {METADATA_KEY, "condition", "question_id"}
 Measures = dict[str, list[Measure]]
 
 
-def _block(log: EvalLog, key: str = METADATA_KEY) -> dict[str, Any]:
-    return dict((log.eval.metadata or {}).get(key) or {})
-
-
 def planned_samples(log: EvalLog) -> int | None:
     """Samples x epochs the log was planned to hold (``limit`` / ``sample_id`` applied)."""
     epochs = log.eval.config.epochs or 1
@@ -228,7 +224,7 @@ def _columns() -> list[Any]:
     evals = [
         EvalColumn("log", path=lambda log: Path(log.location).name, required=True),
         EvalColumn("model", path="eval.model", required=True),
-        EvalColumn("checkpoint", path=lambda log: _block(log).get("checkpoint") or log.eval.model),
+        EvalColumn("checkpoint", path=log_checkpoint),
         EvalColumn("task", path=log_task),
         EvalColumn("task_version", path=lambda log: str(log.eval.task_version)),
     ]

@@ -301,6 +301,10 @@ class RunStatus(BaseModel):
             return RunState.FAILED
         return RunState.INCOMPLETE
 
+    def headline(self) -> str:
+        """``run interrupted: 22 of 146 samples (...)``: what the folder is, in one phrase."""
+        return f"run {self.state.value}: {self.summary()}"
+
     def hint(self) -> str:
         """What to do about it."""
         if self.manifest_state is RunState.SHARDS_MISSING:
@@ -335,13 +339,17 @@ def _of(log: LogCount) -> str:
     return f"{log.present} of {log.expected if log.expected is not None else '?'}"
 
 
+def first_few(names: list[str]) -> str:
+    """``a, b, c, d, e, and 3 more``: a list a terminal line can hold."""
+    more = f", and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
+    return ", ".join(names[:_LISTED]) + more
+
+
 def _listing(logs: list[LogCount], noun: str, what: str, label: Callable[[LogCount], str]) -> str:
     if not logs:
         return ""
-    names = [label(log) for log in logs[:_LISTED]]
-    more = f", and {len(logs) - _LISTED} more" if len(logs) > _LISTED else ""
     plural = "s" if len(logs) > 1 else ""
-    return f"{len(logs)} {noun}{plural} {what}: {', '.join(names)}{more}"
+    return f"{len(logs)} {noun}{plural} {what}: {first_few([label(log) for log in logs])}"
 
 
 def assess(run_dir: Path, found: list[LogCount]) -> RunStatus:
@@ -376,6 +384,6 @@ def require_complete(status: RunStatus | None, source: str | Path, action: str) 
     if status is None or status.complete:
         return
     raise IncompleteRunError(
-        f"run {status.state.value}: {status.summary()}; cannot {action} on it: {status.hint()}",
+        f"{status.headline()}; cannot {action} on it: {status.hint()}",
         source=source,
     )

@@ -51,7 +51,15 @@ from alignprobe.run.plan_text import announce_plan
 from alignprobe.run.prices import Price
 from alignprobe.run.resume import check_resumable
 from alignprobe.run.shards import Shard, contiguous_shares
-from alignprobe.run.status import LOGS, MANIFEST, SHARDS, log_headers, log_key
+from alignprobe.run.status import (
+    LOGS,
+    MANIFEST,
+    SHARDS,
+    answered_samples,
+    first_few,
+    log_headers,
+    log_key,
+)
 from alignprobe.run.storage import RunStore, join
 from alignprobe.scorers.grader import GRADER_ROLE
 from alignprobe.scorers.panel import JudgeSpec, check_panel
@@ -481,20 +489,17 @@ def _interruption_message(mine: list[PlannedTask], logs: list[EvalLog], log_dir:
         headers = logs
     keys = {(p.checkpoint, p.task, p.condition) for p in mine}
     done = {log_key(h) for h in headers if h.status == "success"}
-    answered = sum(
-        h.results.completed_samples for h in headers if h.results is not None and log_key(h) in keys
-    )
+    # a cancelled log's header counts no completed sample: its sample summaries do
+    answered = sum(answered_samples(h) for h in headers if log_key(h) in keys)
     unfinished = [
         f"{p.checkpoint}/{p.task}/{p.condition}"
         for p in mine
         if (p.checkpoint, p.task, p.condition) not in done
     ]
-    more = f", and {len(unfinished) - 5} more" if len(unfinished) > 5 else ""
-    listed = ", ".join(unfinished[:5]) + more
     planned = sum(planned_samples(p) for p in mine)
     return (
         f"{answered} of {planned} planned samples answered; {len(unfinished)} of "
-        f"{len(mine)} task(s) not finished ({listed}); re-run the same command to resume "
+        f"{len(mine)} task(s) not finished ({first_few(unfinished)}); re-run the same command to resume "
         "(finished samples are kept)"
     )
 
