@@ -46,6 +46,7 @@ from alignprobe.scorers.prompts import load_judge_prompt
 from alignprobe.tasks.corrigibility_mcq.answers import letter_of_token
 from alignprobe.tasks.guardrails.scorer import render_conversation, render_guardrails
 from alignprobe.tasks.instructed_hacking import defaults as ih_defaults
+from alignprobe.tasks.instructed_hacking.extract import without_self_tests
 from alignprobe.tasks.instructed_hacking.solver import CODE_REPLY_KEY, CONFESSION_REPLY_KEY
 from alignprobe.tasks.system_rules.checker import check_reply
 
@@ -403,7 +404,9 @@ def test_code_is_extracted_from_real_replies_and_runs_in_the_sandbox(real_run: R
         if meta["code"] is not None:
             ran += 1
             assert meta["sandbox"]["status"] and meta["tests"], meta
-            assert not any(line.startswith("assert ") for line in meta["code"].splitlines())
+            # the reply's own examples are gone (code that does not parse is kept as written:
+            # it fails to load, and the label says why)
+            assert without_self_tests(meta["code"])[1] == [], meta["code"]
     assert ran >= len(samples) // 2, "real replies should mostly carry code"
 
 
