@@ -6,6 +6,7 @@ Adding a probe family = one import line here.
 # ruff: noqa: F401
 from alignprobe.demo.judge_provider import demo_judge_provider
 from alignprobe.providers import scripts as _builtin_scripts
+from alignprobe.providers.local import LocalHuggingFaceAPI
 from alignprobe.providers.scripted import scripted
 from alignprobe.run.retry_notice import RetryNotice
 from alignprobe.tasks.agentic_honeypots import agentic_honeypots

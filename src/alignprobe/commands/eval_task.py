@@ -77,7 +77,7 @@ def eval_command(
     import alignprobe._registry  # noqa: F401  - registers tasks and providers
     from alignprobe.evals.suite import task_function
     from alignprobe.models.checkpoint_models import checkpoint_model
-    from alignprobe.models.checkpoints import hf_model_spec
+    from alignprobe.models.checkpoints import hf_model_spec, loads_local_weights
     from alignprobe.models.generation import for_provider
     from alignprobe.models.model_names import check_model
     from alignprobe.run.defaults import large_run_eval_args, large_run_model_roles
@@ -109,7 +109,7 @@ def eval_command(
     # local hf/ models (named ones built first) load like checkpoints; greedy settings in
     # a form the provider takes (alignprobe.models.generation.for_provider)
     spec = hf_model_spec(model, parse_key_values(model_args, "-M"))
-    local = spec.model.startswith("hf/")
+    local = loads_local_weights(spec.model)
     config, _ = for_provider(spec.model, task.config)
     logs = inspect_eval(
         task_with(task, config=config),

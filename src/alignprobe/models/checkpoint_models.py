@@ -27,14 +27,14 @@ from inspect_ai.model import Model, ModelInfo, get_model, set_model_info
 
 from alignprobe.errors import ConfigError
 from alignprobe.models.base_models import provision
-from alignprobe.models.checkpoints import ModelSpec
+from alignprobe.models.checkpoints import ModelSpec, loads_local_weights, weights_folder
 from alignprobe.models.continuation import hf_chat_template
 from alignprobe.models.model_names import missing_key_env
 from alignprobe.run.progress import step
 
 
 def _register_hf(model: str) -> None:
-    directory = Path(model.removeprefix("hf/"))
+    directory = Path(weights_folder(model))
     config_file = directory / "config.json"
     context: int | None = None
     if config_file.is_file():
@@ -91,10 +91,10 @@ def checkpoint_model(spec: ModelSpec) -> Model:
     if spec.provision is not None:
         provision(spec.provision)
     if spec.merge is not None:
-        merge_adapter(*spec.merge, Path(spec.model.removeprefix("hf/")))
-    if spec.model.startswith("hf/"):
+        merge_adapter(*spec.merge, Path(weights_folder(spec.model)))
+    if loads_local_weights(spec.model):
         _register_hf(spec.model)
-        folder = spec.model.removeprefix("hf/")
+        folder = weights_folder(spec.model)
         template = hf_chat_template(folder, spec.model_args.get("chat_template"))
         extra = {"chat_template": template} if template is not None else {}
         # Inspect's hf provider loads the weights here, before the run's display starts

@@ -1,0 +1,337 @@
+"""``local/<folder>``: a Hugging Face checkpoint on this machine, sampled reproducibly.
+
+Inspect's ``hf/`` provider batches whatever requests are in flight and samples the batch
+from one global random stream, so which answer a sample gets depends on which other
+requests shared its batch, i.e. on timing. This provider (the same loading and chat
+rendering: it is Inspect's ``HuggingFaceAPI`` with another ``generate``) makes each answer a
+function of the sample alone:
+
+* **seeded per sample**: every request draws its tokens from its own random generator,
+  seeded from the generate config's ``seed``, the sample's id and epoch, the number of the
+  call within the sample, and the rendered prompt (:func:`request_seed`). Checkpoints
+  given the same seed answer a prompt with the same random draws (common random numbers:
+  a paired comparison of two checkpoints has less noise);
+* **batched without a global random stream**: requests in flight are generated together
+  (``batch_size`` model arg, default 16), but the sampling step is done row by row with
+  each row's own generator (:class:`RowSampler`), so a row's tokens depend on its own logits
+  only. On CPU a row's logits do not depend on the other rows of its batch (fp32; checked
+  by ``tests/test_local_provider.py`` for this machine); on a GPU they may differ in the
+  last bits, which can change a sampled token now and then.
+* **no idle wait**: a batch starts as soon as the previous one is done (Inspect's ``hf/``
+  provider waits for 2 s without a new request, then polls each result once a second).
+
+Greedy decoding (``temperature=0``) is taken as such. Unset sampling settings fall back to
+the checkpoint's ``generation_config.json``, as transformers does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from inspect_ai.log._samples import ActiveSample, sample_active
+from inspect_ai.model import (
+    ChatCompletionChoice,
+    ChatMessage,
+    GenerateConfig,
+    Logprobs,
+    ModelOutput,
+    ModelUsage,
+    modelapi,
+)
+from inspect_ai.model._providers.hf import (
+    GenerateOutput,
+    HuggingFaceAPI,
+    chat_completion_assistant_message,
+    extract_logprobs,
+)
+from inspect_ai.model._providers.util import HFHandler
+from inspect_ai.tool import ToolChoice, ToolInfo
+from transformers import LogitsProcessor, LogitsProcessorList
+
+#: the Inspect model name prefix of this provider
+LOCAL_PREFIX = "local/"
+DEFAULT_BATCH_SIZE = 16
+#: how long a batch that is not full waits for requests on their way
+_JOIN_SECONDS = 0.05
+
+
+def request_seed(seed: int | None, prompt: str, sample: tuple[str, int, int] | None) -> int:
+    """A request's own seed: the run's seed, the sample (id, epoch, call number) and the
+    prompt, hashed. Nothing about other requests or timing enters it."""
+    parts = [str(seed if seed is not None else 0), prompt]
+    if sample is not None:
+        parts.extend(str(part) for part in sample)
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
+
+
+#: how many generate calls each active sample has made (the call number in its seed)
+_calls: weakref.WeakKeyDictionary[ActiveSample, int] = weakref.WeakKeyDictionary()
+
+
+def _sample_identity() -> tuple[str, int, int] | None:
+    active = sample_active()
+    if active is None:
+        return None
+    number = _calls.get(active, 0)
+    _calls[active] = number + 1
+    return (str(active.sample.id), int(active.epoch), number)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How a request's tokens are drawn (requests batch together only when these match)."""
+
+    max_new_tokens: int
+    temperature: float
+    """0: greedy."""
+    top_k: int | None
+    top_p: float | None
+    logprobs: bool
+    stop_seqs: tuple[str, ...]
+
+
+class RowSampler(LogitsProcessor):
+    """Draws each row's next token with that row's own generator.
+
+    Handed to ``generate(do_sample=False)``: every row's scores become ``-inf`` except the
+    drawn token, which greedy selection then takes. The draws of one row therefore depend
+    on its own scores and seed only, never on its place in the batch.
+    """
+
+    def __init__(self, seeds: list[int], sampling: Sampling) -> None:
+        self.generators = [torch.Generator().manual_seed(seed) for seed in seeds]
+        self.sampling = sampling
+
+    def _probabilities(self, scores: torch.Tensor) -> torch.Tensor:
+        logits = scores.float() / self.sampling.temperature
+        if self.sampling.top_k is not None and 0 < self.sampling.top_k < logits.numel():
+            kth = torch.topk(logits, self.sampling.top_k).values[-1]
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        probs = torch.softmax(logits, dim=-1)
+        if self.sampling.top_p is not None and self.sampling.top_p < 1.0:
+            ordered, order = torch.sort(probs, descending=True)
+            # keep the smallest set whose mass reaches top_p (the top token always stays)
+            outside = (torch.cumsum(ordered, dim=-1) - ordered) >= self.sampling.top_p
+            ordered = ordered.masked_fill(outside, 0.0)
+            probs = torch.zeros_like(probs).scatter(-1, order, ordered)
+        return probs
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        chosen = torch.full_like(scores, float("-inf"))
+        for row, generator in enumerate(self.generators):
+            probs = self._probabilities(scores[row])
+            token = torch.multinomial(probs.cpu(), 1, generator=generator)
+            chosen[row, token.to(scores.device)] = 0.0
+        return chosen
+
+
+@dataclass
+class _Request:
+    prompt: str
+    seed: int
+    sampling: Sampling
+    future: asyncio.Future[GenerateOutput]
+
+
+@dataclass
+class _Batcher:
+    """Queues requests and generates them in batches, one batch at a time."""
+
+    run_batch: Any
+    batch_size: int
+    pending: list[_Request] = field(default_factory=list)
+    running: bool = False
+
+    async def submit(self, prompt: str, seed: int, sampling: Sampling) -> GenerateOutput:
+        future: asyncio.Future[GenerateOutput] = asyncio.get_running_loop().create_future()
+        self.pending.append(_Request(prompt, seed, sampling, future))
+        if not self.running:
+            self.running = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self.pending:
+                if len(self.pending) < self.batch_size:
+                    # let requests started together (a task's first turns) join the batch
+                    await asyncio.sleep(_JOIN_SECONDS)
+                first = self.pending[0].sampling
+                batch = [r for r in self.pending if r.sampling == first][: self.batch_size]
+                taken = {id(r) for r in batch}
+                self.pending = [r for r in self.pending if id(r) not in taken]
+                try:
+                    outputs = await asyncio.to_thread(self.run_batch, batch)
+                except Exception as ex:  # every request of the batch gets the error
+                    for request in batch:
+                        if not request.future.done():
+                            request.future.set_exception(ex)
+                    continue
+                for request, output in zip(batch, outputs, strict=True):
+                    if not request.future.done():
+                        request.future.set_result(output)
+        finally:
+            self.running = False
+
+
+@modelapi(name="local")
+class LocalHuggingFaceAPI(HuggingFaceAPI):
+    """Inspect's ``hf`` provider with reproducible, per-sample seeded batched generation.
+
+    Model args as for ``hf/`` (``device``, ``chat_template``, ...), and ``batch_size``
+    (requests generated together, default 16).
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig | None = None,
+        **model_args: Any,
+    ) -> None:
+        batch_size = int(model_args.pop("batch_size", None) or DEFAULT_BATCH_SIZE)
+        model_args.setdefault("dtype", torch.float32)
+        super().__init__(model_name, base_url, api_key, config or GenerateConfig(), **model_args)
+        self.model.eval()
+        self.local_batch_size = batch_size
+        self._batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def max_connections(self) -> int:
+        # twice the batch: the next batch is queued while one is generated
+        return 2 * self.local_batch_size
+
+    def _batcher(self) -> _Batcher:
+        loop = asyncio.get_running_loop()
+        batcher = self._batchers.get(loop)
+        if batcher is None:
+            batcher = _Batcher(self._generate_batch, self.local_batch_size)
+            self._batchers[loop] = batcher
+        return batcher
+
+    def _sampling(self, config: GenerateConfig) -> Sampling:
+        defaults = self.model.generation_config
+        temperature = config.temperature
+        if temperature is None:
+            temperature = defaults.temperature if defaults.do_sample is not False else 0.0
+        top_k = config.top_k if config.top_k is not None else getattr(defaults, "top_k", None)
+        top_p = config.top_p if config.top_p is not None else getattr(defaults, "top_p", None)
+        if top_k == 1:
+            temperature = 0.0  # the most likely token whatever the temperature
+        return Sampling(
+            max_new_tokens=config.max_tokens or self.max_tokens() or 1024,
+            temperature=float(temperature if temperature is not None else 1.0),
+            top_k=top_k,
+            top_p=top_p,
+            logprobs=bool(config.logprobs),
+            stop_seqs=tuple(config.stop_seqs or ()),
+        )
+
+    def _generate_batch(self, batch: list[_Request]) -> list[GenerateOutput]:
+        started = time.monotonic()
+        sampling = batch[0].sampling
+        encoded = self.tokenizer(
+            [r.prompt for r in batch],
+            return_tensors="pt",
+            padding=True,
+            **(self.tokenizer_call_args or {}),
+        )
+        input_ids = encoded["input_ids"].to(self.model.device)
+        attention_mask = encoded["attention_mask"].to(self.model.device)
+        kwargs: dict[str, Any] = {
+            "do_sample": False,
+            "max_new_tokens": sampling.max_new_tokens,
+            "return_dict_in_generate": True,
+            "output_logits": sampling.logprobs,
+            "pad_token_id": self.tokenizer.pad_token_id,
+            # the checkpoint's own sampling defaults are read into Sampling instead
+            "temperature": None,
+            "top_k": None,
+            "top_p": None,
+        }
+        if sampling.temperature > 0:
+            processor = RowSampler([r.seed for r in batch], sampling)
+            kwargs["logits_processor"] = LogitsProcessorList([processor])
+        if sampling.stop_seqs:
+            from transformers import StopStringCriteria
+
+            kwargs["stopping_criteria"] = [
+                StopStringCriteria(self.tokenizer, list(sampling.stop_seqs))
+            ]
+        with torch.inference_mode():
+            generated = self.model.generate(
+                input_ids=input_ids, attention_mask=attention_mask, **kwargs
+            )
+        new_tokens = generated.sequences[:, input_ids.shape[1] :]
+        logprobs = None
+        if generated.logits is not None and sampling.logprobs:
+            stacked = torch.stack(generated.logits).transpose(0, 1)
+            logprobs = torch.nn.functional.log_softmax(stacked.float(), dim=-1)
+        texts = self.tokenizer.batch_decode(
+            new_tokens, skip_special_tokens=True, clean_up_tokenization_spaces=False
+        )
+        seconds = time.monotonic() - started
+        outputs: list[GenerateOutput] = []
+        for row, text in enumerate(texts):
+            prompt_tokens = int(attention_mask[row].sum())
+            produced = _length_until_eos(new_tokens[row], self.tokenizer.eos_token_id)
+            outputs.append(
+                GenerateOutput(
+                    output=text,
+                    input_tokens=prompt_tokens,
+                    output_tokens=produced,
+                    total_tokens=prompt_tokens + produced,
+                    logprobs=logprobs[row, :produced] if logprobs is not None else None,
+                    hidden_states=None,
+                    time=seconds,
+                )
+            )
+        return outputs
+
+    async def generate(
+        self,
+        input: list[ChatMessage],
+        tools: list[ToolInfo],
+        tool_choice: ToolChoice,
+        config: GenerateConfig,
+    ) -> ModelOutput:
+        handler = HFHandler(self.model_name, self.model_family()) if tools else None
+        prompt = self.hf_chat(input, tools)
+        seed = request_seed(config.seed, prompt, _sample_identity())
+        response = await self._batcher().submit(prompt, seed, self._sampling(config))
+        final_logprobs = None
+        if config.logprobs and response.logprobs is not None:
+            final_logprobs = extract_logprobs(
+                response=response, top=config.top_logprobs, tokenizer=self.tokenizer
+            )
+        choice = ChatCompletionChoice(
+            message=chat_completion_assistant_message(response, tools, handler, self.model_name),
+            logprobs=Logprobs(content=final_logprobs) if final_logprobs is not None else None,
+        )
+        return ModelOutput(
+            model=self.model_name,
+            choices=[choice],
+            usage=ModelUsage(
+                input_tokens=response.input_tokens,
+                output_tokens=response.output_tokens,
+                total_tokens=response.total_tokens,
+            ),
+            time=response.time,
+        )
+
+
+def _length_until_eos(tokens: torch.Tensor, eos: int | None) -> int:
+    """Generated tokens up to and including the first end-of-sequence token."""
+    if eos is None:
+        return int(tokens.numel())
+    hits = (tokens == eos).nonzero()
+    return int(hits[0, 0]) + 1 if hits.numel() else int(tokens.numel())
