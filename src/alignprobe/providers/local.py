@@ -21,7 +21,8 @@ function of the sample alone:
   provider waits for 2 s without a new request, then polls each result once a second).
 
 Greedy decoding (``temperature=0``) is taken as such. Unset sampling settings fall back to
-the checkpoint's ``generation_config.json``, as transformers does.
+the checkpoint's ``generation_config.json``, then to transformers' own defaults (temperature
+1, top-k 50, top-p 1): the same distribution Inspect's ``hf/`` provider samples from.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ from transformers import LogitsProcessor, LogitsProcessorList
 #: the Inspect model name prefix of this provider
 LOCAL_PREFIX = "local/"
 DEFAULT_BATCH_SIZE = 16
+#: what transformers samples with when neither the call nor the checkpoint says
+TRANSFORMERS_DEFAULTS: dict[str, float] = {"temperature": 1.0, "top_k": 50, "top_p": 1.0}
 #: how long a batch that is not full waits for requests on their way
 _JOIN_SECONDS = 0.05
 
@@ -219,19 +222,25 @@ class LocalHuggingFaceAPI(HuggingFaceAPI):
         return batcher
 
     def _sampling(self, config: GenerateConfig) -> Sampling:
-        defaults = self.model.generation_config
-        temperature = config.temperature
-        if temperature is None:
-            temperature = defaults.temperature if defaults.do_sample is not False else 0.0
-        top_k = config.top_k if config.top_k is not None else getattr(defaults, "top_k", None)
-        top_p = config.top_p if config.top_p is not None else getattr(defaults, "top_p", None)
+        checkpoint = self.model.generation_config
+
+        def setting(given: float | None, name: str) -> Any:
+            """The call's value, else the checkpoint's, else transformers' own default."""
+            if given is not None:
+                return given
+            value = getattr(checkpoint, name, None)
+            return value if value is not None else TRANSFORMERS_DEFAULTS[name]
+
+        # like Inspect's hf/ provider: the model arg do_sample=False means greedy throughout
+        temperature = float(setting(config.temperature, "temperature")) if self.do_sample else 0.0
+        top_k = int(setting(config.top_k, "top_k"))
         if top_k == 1:
             temperature = 0.0  # the most likely token whatever the temperature
         return Sampling(
             max_new_tokens=config.max_tokens or self.max_tokens() or 1024,
-            temperature=float(temperature if temperature is not None else 1.0),
-            top_k=top_k,
-            top_p=top_p,
+            temperature=temperature,
+            top_k=top_k if top_k > 0 else None,
+            top_p=float(setting(config.top_p, "top_p")),
             logprobs=bool(config.logprobs),
             stop_seqs=tuple(config.stop_seqs or ()),
         )
