@@ -211,4 +211,5 @@ def real_plan(
         notes=notes,
         seconds=seconds,
         gate_policy=policy_path,
+        contrasts=[(CONTROL, BASE), (INOCULATED, CONTROL)],
     )

@@ -56,6 +56,8 @@ class DemoPlan:
     seconds: dict[str, float] = field(default_factory=dict)
     gate_policy: Path | None = None
     """The policy the candidates are gated with (default: the shipped one)."""
+    contrasts: list[tuple[str, str]] = field(default_factory=list)
+    """(checkpoint, reference) pairs whose headline difference is shown with its CI."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,31 @@ class Cell:
     low: float
     high: float
     n: int
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """``checkpoint`` minus ``reference`` on one headline under one condition, from the
+    answers both gave to the same sample (same question, sample and epoch: with the demo's
+    per-sample seeds, the same random draws), with a CI clustered by question."""
+
+    checkpoint: str
+    reference: str
+    condition: str
+    measure: str
+    value: float
+    low: float
+    high: float
+    pairs: int
+    clusters: int
+
+    def text(self) -> str:
+        return (
+            f"{self.checkpoint} - {self.reference} ({self.condition}): "
+            f"{fmt_delta(self.value)} [{fmt_delta(self.low)}, {fmt_delta(self.high)}], "
+            f"half-width {(self.high - self.low) / 2 * 100:.1f} pts, {self.pairs} paired "
+            f"answers over {self.clusters} questions"
+        )
 
 
 @dataclass
@@ -89,6 +116,7 @@ class DemoOutcome:
     report: list[Path]
     gates: list[GateOutcome]
     seconds: dict[str, float] = field(default_factory=dict)
+    contrasts: list[Contrast] = field(default_factory=list)
 
     def rate(self, checkpoint: str, condition: str, measure: str = "misaligned") -> float:
         cell = self.cells.get((checkpoint, condition, measure))
@@ -150,15 +178,62 @@ def run_demo(
     seconds["run"] = time.monotonic() - started
 
     started = time.monotonic()
-    cells, report = _report(run_dir, out / REPORT_DIR, plan)
+    cells, report, contrasts = _report(run_dir, out / REPORT_DIR, plan)
     seconds["report"] = time.monotonic() - started
+    started = time.monotonic()
     gates = _gates(run_dir, out / GATE_DIR, plan)
-    return DemoOutcome(out, plan, judge_lines, cells, report, gates, seconds)
+    seconds["gate"] = time.monotonic() - started
+    return DemoOutcome(out, plan, judge_lines, cells, report, gates, seconds, contrasts)
+
+
+#: what identifies one sample across checkpoints
+PAIR_KEYS = ["task", "condition", "question_id", "sample_id", "epoch"]
+
+
+def contrasts_of(table: Any, plan: DemoPlan) -> list[Contrast]:
+    """Each planned (checkpoint, reference) difference on each headline and condition."""
+    from alignprobe.report.stats import clustered_mean_ci
+
+    found: list[Contrast] = []
+    for headline in plan.headlines:
+        if headline.measure not in table.columns:
+            continue
+        rows = table[table["task"] == headline.task]
+        for checkpoint, reference in plan.contrasts:
+            sides = [
+                rows[rows["checkpoint"] == name][[*PAIR_KEYS, headline.measure]].dropna()
+                for name in (checkpoint, reference)
+            ]
+            paired = sides[0].merge(sides[1], on=PAIR_KEYS, suffixes=("", "_reference"))
+            if paired.empty:
+                continue
+            paired["difference"] = (
+                paired[headline.measure] - paired[f"{headline.measure}_reference"]
+            )
+            for condition in plan.conditions:
+                group = paired[paired["condition"] == condition]
+                if group.empty:
+                    continue
+                estimate = clustered_mean_ci(group, "difference", bounds=(-1.0, 1.0))
+                found.append(
+                    Contrast(
+                        checkpoint,
+                        reference,
+                        condition,
+                        headline.measure,
+                        estimate.value,
+                        estimate.low,
+                        estimate.high,
+                        estimate.n,
+                        estimate.clusters,
+                    )
+                )
+    return found
 
 
 def _report(
     run_dir: Path, report_dir: Path, plan: DemoPlan
-) -> tuple[dict[tuple[str, str, str], Cell], list[Path]]:
+) -> tuple[dict[tuple[str, str, str], Cell], list[Path], list[Contrast]]:
     from alignprobe.report.compare import compare, load_inputs
     from alignprobe.report.render import render
     from alignprobe.report.stats import clustered_mean_ci
@@ -177,7 +252,7 @@ def _report(
             cells[(str(name), str(condition), headline.measure)] = Cell(
                 estimate.value, estimate.low, estimate.high, estimate.n
             )
-    return cells, report
+    return cells, report, contrasts_of(table, plan)
 
 
 def _gates(run_dir: Path, gate_dir: Path, plan: DemoPlan) -> list[GateOutcome]:
@@ -231,6 +306,9 @@ def summary_lines(outcome: DemoOutcome) -> list[str]:
         for name in names:
             row = [outcome.cells.get((name, c, headline.measure)) for c in plan.conditions]
             lines.append(name.ljust(width) + "".join(f"  {_cell_text(c):>26}" for c in row))
+    if outcome.contrasts:
+        lines += ["", "differences on the same samples (95% CI clustered by question)"]
+        lines += [f"  {c.measure}: {c.text()}" for c in outcome.contrasts]
     lines.append("")
     for gate in outcome.gates:
         changes = ", ".join(
