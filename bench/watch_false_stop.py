@@ -58,9 +58,11 @@ def main() -> None:
         "| mean stop look |"
     )
     print("|---|---|---|---|---|")
+    undecided = 0
     for name, rule in rules.items():
         null = simulate_stops(rule, flat, BASE_RATE, runs=args.runs, seed=1, **shape)
         alt = simulate_stops(rule, rising, BASE_RATE, runs=args.runs, seed=2, **shape)
+        undecided += null.undecided + alt.undecided
         low, high = proportion_confint(null.stops, null.runs, method="wilson")
         early = sum(1 for look in alt.stop_looks if look < rise)
         correct = [look for look in alt.stop_looks if look >= rise]
@@ -70,6 +72,8 @@ def main() -> None:
             f"| {early / args.runs:.3f} | {mean:.2f} |",
             flush=True,
         )
+    if undecided:  # e.g. fewer answers than the policy's min_samples: nothing can stop
+        print(f"{undecided} looks could not decide (no onset): see the gate's reasons")
 
 
 if __name__ == "__main__":
