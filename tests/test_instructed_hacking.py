@@ -13,7 +13,7 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.log import EvalLog
 from inspect_ai.model import ChatMessageSystem
 
-from alignprobe.commands.eval_task import ALIGNPROBE_TASKS
+from alignprobe.tasks.registry import ALIGNPROBE_TASKS
 from alignprobe.conditions import resolve_condition
 from alignprobe.errors import DataError
 from alignprobe.measures import UNSCORED_KEY, measures_from_metadata

@@ -11,29 +11,8 @@ import sys
 
 import click
 
-from alignprobe.errors import ConfigError, JudgeMissingError, UserInputError
-
-ALIGNPROBE_TASKS = (
-    "emergent_misalignment",
-    "system_rules",
-    "guardrails",
-    "corrigibility_mcq",
-    "corrigibility_freeform",
-    "instructed_hacking",
-    "agentic_honeypots",
-    "goals_question",
-    "tensortrust",
-)
-
-
-def resolve_task_name(name: str) -> str:
-    short = name.removeprefix("alignprobe/")
-    if short not in ALIGNPROBE_TASKS:
-        raise ConfigError(
-            f"unknown task '{name}'; alignprobe tasks: {', '.join(ALIGNPROBE_TASKS)}",
-            field="task",
-        )
-    return f"alignprobe/{short}"
+from alignprobe.errors import JudgeMissingError, UserInputError
+from alignprobe.tasks.registry import ALIGNPROBE_TASKS, resolve_task_name
 
 
 @click.command("tasks")

@@ -233,7 +233,7 @@ def run_command(
     prices = load_prices(prices_file) if prices_file is not None else None
     batch = suite.judge_batch if judge_batch is None else judge_batch
     if show_plan:
-        from alignprobe.run.plan_text import print_plan
+        from alignprobe.run.suite_run import print_plan
 
         print_plan(suite, checkpoints, judge_spec(judges), generate, batch, prices, max_calls)
         return
