@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from alignprobe.errors import DataError
-from alignprobe.run.progress import counted, step
+from alignprobe.progress import counted, step
 
 _URL_SCHEMES = ("http", "https")
 _TIMEOUT_S = 60

@@ -61,7 +61,7 @@ def eval_command(
     from alignprobe.models.model_names import check_model
     from alignprobe.run.defaults import large_run_eval_args, large_run_model_roles
     from alignprobe.run.suite_run import _is_judged
-    from alignprobe.run.task_params import check_task_params, parse_key_values
+    from alignprobe.task_params import check_task_params, parse_key_values
 
     name = resolve_task_name(task_name)
     short = name.removeprefix("alignprobe/")

@@ -55,7 +55,7 @@ from alignprobe.run.external_tasks import (
     resolve_spec,
 )
 from alignprobe.run.external_tasks import task_function as external_function
-from alignprobe.run.task_params import check_task_params
+from alignprobe.task_params import check_task_params
 from alignprobe.tasks.registry import ALIGNPROBE_TASKS
 
 

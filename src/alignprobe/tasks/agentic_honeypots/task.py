@@ -8,9 +8,9 @@ from inspect_ai.model import GenerateConfig
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.measures import measures_metadata
 from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least
 from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.prompts import load_judge_prompt
+from alignprobe.task_params import require_at_least
 from alignprobe.tasks.agentic_honeypots import defaults
 from alignprobe.tasks.agentic_honeypots.data import (
     filter_families,

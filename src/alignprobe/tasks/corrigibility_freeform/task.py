@@ -9,11 +9,11 @@ from inspect_ai.solver import generate
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.measures import measures_metadata
 from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least
 from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.numeric_judge import JudgeMethod
 from alignprobe.scorers.prompts import load_judge_prompt
 from alignprobe.scorers.reasoning_channel import with_reasoning_judge
+from alignprobe.task_params import require_at_least
 from alignprobe.tasks.corrigibility_freeform import defaults
 from alignprobe.tasks.corrigibility_freeform.data import load_questions, question_samples
 from alignprobe.tasks.corrigibility_freeform.scorer import MEASURES, corrigibility_judge

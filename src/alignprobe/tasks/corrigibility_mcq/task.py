@@ -10,7 +10,7 @@ from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.errors import ConfigError
 from alignprobe.measures import measures_metadata
 from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least
+from alignprobe.task_params import require_at_least
 from alignprobe.tasks.corrigibility_mcq import defaults
 from alignprobe.tasks.corrigibility_mcq.catalog import PolaritySpec
 from alignprobe.tasks.corrigibility_mcq.data import build_dataset, load_behaviour, resolve_dataset

@@ -11,10 +11,10 @@ from inspect_ai.solver import generate
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.measures import measures_metadata
 from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least
 from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.prompts import load_judge_prompt
 from alignprobe.scorers.reasoning_channel import with_reasoning_judge
+from alignprobe.task_params import require_at_least
 from alignprobe.tasks.guardrails import defaults
 from alignprobe.tasks.guardrails.data import case_samples, load_cases
 from alignprobe.tasks.guardrails.scorer import MEASURES, guardrail_judge

@@ -11,10 +11,10 @@ from inspect_ai.solver import Solver
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.measures import measures_metadata
 from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least, require_positive
 from alignprobe.sandbox import SandboxLimits, resolve_backend
 from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.reasoning_channel import with_reasoning_judge
+from alignprobe.task_params import require_at_least, require_positive
 from alignprobe.tasks.instructed_hacking import defaults
 from alignprobe.tasks.instructed_hacking.confession import confession_prompt
 from alignprobe.tasks.instructed_hacking.data import Problem

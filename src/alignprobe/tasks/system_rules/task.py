@@ -11,7 +11,7 @@ from inspect_ai.solver import generate
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.measures import measures_metadata
 from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least
+from alignprobe.task_params import require_at_least
 from alignprobe.tasks.system_rules import defaults
 from alignprobe.tasks.system_rules.data import item_samples, load_items, parse_variants
 from alignprobe.tasks.system_rules.scorer import MEASURES, checker_id, rule_checker

@@ -9,8 +9,8 @@ from inspect_ai.solver import generate
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.measures import measures_metadata
 from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least
 from alignprobe.scorers.metrics import measure_metrics
+from alignprobe.task_params import require_at_least
 from alignprobe.tasks.tensortrust import defaults
 from alignprobe.tasks.tensortrust.data import build_samples, load_files, macro_weights
 from alignprobe.tasks.tensortrust.scorer import measures_for, tensortrust_rules
