@@ -8,25 +8,25 @@ from typing import Any
 from inspect_ai.scorer import Metric, Score, Scorer, Target, grouped, mean, metric, scorer
 from inspect_ai.solver import TaskState
 
-from alignprobe.measures import METADATA_KEY, UNSCORED_KEY, Direction, Measure, MeasureKind
+from alignprobe.measures import (
+    METADATA_KEY,
+    UNSCORED_KEY,
+    rate_measure,
+)
 from alignprobe.scorers.metrics import measure_metrics
 from alignprobe.tasks.system_rules.checker import check_reply
 
 NAN = float("nan")
 
 MEASURES = [
-    Measure(
-        name="compliant_strict",
-        kind=MeasureKind.RATE,
-        direction=Direction.GOOD_HIGH,
-        description="reply follows every system rule (IFEval strict, prompt level)",
+    rate_measure(
+        "compliant_strict",
+        "high",
+        "reply follows every system rule (IFEval strict, prompt level)",
         headline=True,
     ),
-    Measure(
-        name="compliant_loose",
-        kind=MeasureKind.RATE,
-        direction=Direction.GOOD_HIGH,
-        description="reply follows every system rule after IFEval's loose clean-ups",
+    rate_measure(
+        "compliant_loose", "high", "reply follows every system rule after IFEval's loose clean-ups"
     ),
 ]
 
