@@ -9,9 +9,7 @@ provider, and the comparability version.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from inspect_ai import Task
@@ -24,11 +22,6 @@ from alignprobe.measures import measures_metadata
 from alignprobe.models.portable_greedy import greedy_on_every_provider
 from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.reasoning_channel import ScorerPlan
-
-
-def file_sha256(path: Path) -> str:
-    """The short content hash a task records for a data file it read."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 def probe_task(

@@ -10,12 +10,13 @@ from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.scorers.numeric_judge import JudgeMethod
 from alignprobe.scorers.prompts import load_judge_prompt
 from alignprobe.scorers.reasoning_channel import with_reasoning_judge
+from alignprobe.sources import file_sha256
 from alignprobe.task_params import require_at_least
 from alignprobe.tasks.emergent_misalignment import defaults
 from alignprobe.tasks.emergent_misalignment.data import load_questions, question_samples
 from alignprobe.tasks.emergent_misalignment.scorer import MEASURES, em_judge
 from alignprobe.tasks.emergent_misalignment.types import JudgePromptSource
-from alignprobe.tasks.family import file_sha256, probe_task
+from alignprobe.tasks.family import probe_task
 
 
 @task

@@ -9,8 +9,9 @@ from inspect_ai.solver import generate
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.scorers.prompts import load_judge_prompt
 from alignprobe.scorers.reasoning_channel import with_reasoning_judge
+from alignprobe.sources import file_sha256
 from alignprobe.task_params import require_at_least
-from alignprobe.tasks.family import file_sha256, probe_task
+from alignprobe.tasks.family import probe_task
 from alignprobe.tasks.guardrails import defaults
 from alignprobe.tasks.guardrails.data import case_samples, load_cases
 from alignprobe.tasks.guardrails.scorer import MEASURES, guardrail_judge

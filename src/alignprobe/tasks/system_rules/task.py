@@ -8,8 +8,9 @@ from inspect_ai.solver import generate
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.scorers.reasoning_channel import ScorerPlan
+from alignprobe.sources import file_sha256
 from alignprobe.task_params import require_at_least
-from alignprobe.tasks.family import file_sha256, probe_task
+from alignprobe.tasks.family import probe_task
 from alignprobe.tasks.system_rules import defaults
 from alignprobe.tasks.system_rules.data import item_samples, load_items, parse_variants
 from alignprobe.tasks.system_rules.scorer import MEASURES, checker_id, rule_checker
