@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -41,7 +42,9 @@ SPENDING_CHOICES = (
 )
 
 
-def spending_options(default: str | None = "obrien-fleming", mode: str = "") -> Any:
+def spending_options(
+    default: str | None = "obrien-fleming", mode: str = ""
+) -> Callable[[Any], Any]:
     """--spending, --futility-spending and --binding-futility of a sequential design
     (``gate``, ``power``, ``run --until-decided``). With ``default=None`` an option not
     given stays ``None``; ``mode`` begins each help ("--until-decided: ")."""
