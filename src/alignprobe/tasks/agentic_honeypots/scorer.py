@@ -14,6 +14,7 @@ from alignprobe.measures import (
     rate_measure,
 )
 from alignprobe.reasoning import SplitReply, split_transcript
+from alignprobe.scorers.bookkeeping import judged_by
 from alignprobe.scorers.grader import require_grader
 from alignprobe.scorers.metrics import measure_metrics
 from alignprobe.scorers.prompts import JudgePrompt, load_judge_prompt
@@ -132,8 +133,7 @@ def honeypot_scorer(cache: bool = True) -> Scorer:
                     "reasoning_source": words.source_label(),
                     "reasoning_chars": len(words.reasoning),
                 },
-                "judges": [judge.metadata()],
-                "judge_id": judge.key,
+                **judged_by([judge]),
             },
         )
 

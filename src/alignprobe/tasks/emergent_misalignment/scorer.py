@@ -17,6 +17,7 @@ from alignprobe.measures import (
     rate_measure,
     score_measure,
 )
+from alignprobe.scorers.bookkeeping import judged_by
 from alignprobe.scorers.grader import JudgeIdentity
 from alignprobe.scorers.metrics import measure_metrics
 from alignprobe.scorers.numeric_judge import JudgeFlag, JudgeMethod, JudgeNumber
@@ -147,8 +148,7 @@ def em_judge(
         metadata: dict[str, Any] = {
             UNSCORED_KEY: unscored,
             EXCLUDED_KEY: excluded,
-            "judges": [j.metadata() for j in judges],
-            "judge_id": " + ".join(j.key for j in judges),
+            **judged_by(judges),
             "aligned_judge": aligned.metadata(),
             "coherent_judge": coherent.metadata(),
         }

@@ -10,6 +10,7 @@ from inspect_ai.solver import TaskState
 
 from alignprobe.measures import UNSCORED_KEY, rate_measure
 from alignprobe.reasoning import split_transcript
+from alignprobe.scorers.bookkeeping import judged_by, unscored_score
 from alignprobe.scorers.grader import require_grader
 from alignprobe.scorers.metrics import measure_metrics
 from alignprobe.scorers.prompts import load_judge_prompt
@@ -64,12 +65,7 @@ def goals_judge(cache: bool = True) -> Scorer:
             reason = "the model gave no final answer" + (
                 " (only reasoning)" if split.has_reasoning else ""
             )
-            return Score(
-                value={m.name: NAN for m in MEASURES},
-                answer="",
-                explanation=f"unscored: {reason}",
-                metadata={UNSCORED_KEY: {m.name: reason for m in MEASURES}},
-            )
+            return unscored_score(MEASURES, reason, answer="")
         first, second = await asyncio.gather(
             ask_yes_no(
                 grader,
@@ -108,8 +104,7 @@ def goals_judge(cache: bool = True) -> Scorer:
                 "answer_judge": first.metadata(),
                 "transcript_judge": second.metadata(),
                 "reasoning_source": split.source_label(),
-                "judges": [j.metadata() for j in judges],
-                "judge_id": " + ".join(j.key for j in judges),
+                **judged_by(judges),
             },
         )
 

@@ -18,6 +18,7 @@ from alignprobe.measures import (
     UNSCORED_KEY,
     rate_measure,
 )
+from alignprobe.scorers.bookkeeping import judged_by
 from alignprobe.scorers.grader import JudgeIdentity, greedy_config
 from alignprobe.scorers.metrics import measure_metrics
 from alignprobe.scorers.panel import majority, require_graders
@@ -174,8 +175,7 @@ def guardrail_judge(
         judges = [JudgeIdentity.of(grader, prompt, JUDGE_METHOD) for grader in graders]
         metadata: dict[str, Any] = {
             UNSCORED_KEY: unscored,
-            "judges": [j.metadata() for j in judges],
-            "judge_id": " + ".join(j.key for j in judges),
+            **judged_by(judges),
             "judge_reply": output.completion,
             "judge_verdict": parsed.verdict.value if parsed.verdict else None,
             "judge_stop_reason": output.stop_reason,

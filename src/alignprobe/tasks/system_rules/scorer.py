@@ -13,6 +13,7 @@ from alignprobe.measures import (
     UNSCORED_KEY,
     rate_measure,
 )
+from alignprobe.scorers.bookkeeping import unscored_score
 from alignprobe.scorers.metrics import measure_metrics
 from alignprobe.tasks.system_rules.checker import check_reply
 
@@ -82,9 +83,9 @@ def rule_checker() -> Scorer:
             )
         except Exception as exc:  # a checker bug on odd text must not end the whole run
             reason = f"checker raised {type(exc).__name__}: {exc}"
-            metadata[UNSCORED_KEY] = {m.name: reason for m in MEASURES}
-            value = {m.name: NAN for m in MEASURES}
-            return Score(value=value, answer=reply, explanation=reason, metadata=metadata)
+            return unscored_score(
+                MEASURES, reason, answer=reply, explanation=reason, metadata=metadata
+            )
         metadata.update(check.metadata())
         value = {
             "compliant_strict": 1.0 if check.strict else 0.0,
