@@ -140,6 +140,16 @@ def test_a_file_with_no_usable_label_is_an_error(tmp_path: Path) -> None:
         load_gold(_write(tmp_path), RUN_A, MEASURES)
 
 
+def test_every_missing_column_is_named_at_the_header_line(tmp_path: Path) -> None:
+    # neither the answer hash nor the answer text, and no label column
+    header = "checkpoint,task,condition,sample_id,epoch,measure"
+    sheet = _write(tmp_path, "ckpt,emergent_misalignment,neutral,q1,1,misaligned", header=header)
+    with pytest.raises(DataError) as raised:
+        load_gold(sheet, RUN_A, MEASURES)
+    assert raised.value.line == 1
+    assert "missing column(s) label, answer_sha256 or answer;" in raised.value.message
+
+
 def test_the_corrected_test_cannot_be_chosen_in_a_policy(tmp_path: Path) -> None:
     from alignprobe.errors import UserInputError
     from alignprobe.gate.policy import load_policy
