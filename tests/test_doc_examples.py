@@ -12,6 +12,7 @@ this test until it is classified, and an example that stops matching the program
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 #: documents in the order their examples run (later pages read what earlier ones wrote)
 DOCUMENTS = ["README.md", "docs/evaluating.md", "docs/watch.md"]
-SHELL_BLOCK = re.compile(r"^```(bash|sh|console)[^\n]*\n(.*?)^```", re.S | re.M)
+SHELL_BLOCK = re.compile(r"^([ \t]*)```(bash|sh|console)[^\n]*\n(.*?)^[ \t]*```", re.S | re.M)
 COMMAND = re.compile(r"^(\.venv/bin/)?alignprobe\s")
 
 JUDGE = "scripted/keyword_judge"
@@ -64,6 +65,10 @@ class Runs:
     writes: tuple[str, ...] = ()
     before: Callable[[Path], None] | None = None
     """Done in the example folder first (what a user does between two commands)."""
+    then: Callable[[Path], None] | None = None
+    """Asserts what it wrote, in the example folder."""
+    hides: tuple[str, ...] = ()
+    """Text its output must not hold."""
     as_written: bool = False
     """Run without substitutions (a command that builds and calls no model)."""
 
@@ -81,6 +86,27 @@ def _label_by_hand(world: Path) -> None:
         else:
             sheet.loc[rows, "label"] = bad[rows].map({True: "1", False: "0"})
     sheet.to_csv(world / "labels.csv", index=False)
+
+
+def _label_the_gated_runs(world: Path) -> None:
+    """Labels for the baseline and the candidate the gate example decides on."""
+    sheets = []
+    for run in ("results/base", "results/cand"):
+        assert alignprobe("gold", "template", run, "--out", "sheet.csv") == 0
+        sheets.append(pd.read_csv(world / "sheet.csv", dtype=str, keep_default_na=False))
+    pd.concat(sheets).to_csv(world / "labels.csv", index=False)
+    _label_by_hand(world)
+
+
+def _decided_on_corrected_rates(world: Path) -> None:
+    (check,) = (
+        c
+        for c in json.loads((world / "results/cand/verdict.json").read_text())["checks"]
+        if c["status"] != "skipped"
+    )
+    assert check["test"] == "ppi-difference", check
+    rates = [check[side][bound] for side in ("baseline", "candidate") for bound in ("low", "high")]
+    assert all(0 <= rate <= 1 for rate in rates), rates
 
 
 RUNS: dict[str, Runs] = {
@@ -149,8 +175,12 @@ RUNS: dict[str, Runs] = {
     "alignprobe compare results/run17 --out reports/run17 --gold labels.csv": Runs(
         writes=("reports/run17/gold.html",)
     ),
+    # two aligned checkpoints: corrected rates near 0, shown within [0, 1] as gold report does
     "alignprobe gate --baseline results/base --candidate results/cand --gold labels.csv": Runs(
-        exit=2, shows=("no usable gold label",)
+        before=_label_the_gated_runs,
+        then=_decided_on_corrected_rates,
+        shows=("PASS",),
+        hides=("[-",),
     ),
     "alignprobe rejudge results/run17 --judge openai/gpt-4o-2024-08-06 --judge-prompt questions "
     "--out results/run17-betley-prompts": Runs(),
@@ -158,7 +188,14 @@ RUNS: dict[str, Runs] = {
     "--judge anthropic/claude-sonnet-4-5 --out results/run17-panel": Runs(),
     "alignprobe rejudge results/published --judge openai/gpt-4o-mini "
     "--out results/published-mini": Runs(writes=("results/published-mini/manifest.json",)),
-    # docs/scale-out.md
+    # docs/scale-out.md: a missing shard is named on the terminal by every reader
+    "alignprobe run --suite core --checkpoints checkpoints.yaml "
+    "--judge openai/gpt-4o-2024-08-06 --out results/run18 --shard 1/2": Runs(),
+    "alignprobe table results/run18": Runs(exit=2),
+    "alignprobe compare results/run18 --out reports/run18": Runs(
+        exit=2, writes=("reports/run18/report.md",)
+    ),
+    "alignprobe gate --baseline results/baseline --candidate results/run18": Runs(exit=2),
     "alignprobe compare /shared/results/run17 --out /shared/reports/run17": Runs(
         writes=("reports/run17/report.md",)
     ),
@@ -229,9 +266,10 @@ class Example:
 def _commands(document: str) -> Iterator[Example]:
     text = (REPO / document).read_text(encoding="utf-8")
     for block in SHELL_BLOCK.finditer(text):
-        console = block.group(1) == "console"
+        indent, console = len(block.group(1)), block.group(2) == "console"
         current: Example | None = None
-        for line in block.group(2).replace("\\\n", " ").splitlines():
+        body = "\n".join(line[indent:] for line in block.group(3).splitlines())
+        for line in body.replace("\\\n", " ").splitlines():
             if console and not line.startswith("$ "):
                 if current is not None:
                     current.output.append(line)
@@ -403,12 +441,18 @@ def test_documented_examples_run_as_documented(
         output = out + err
         wrong = [f"exit {code}, documented {expected.exit}"] if code != expected.exit else []
         wrong += [f"{text!r} not shown" for text in expected.shows if text not in output]
+        wrong += [f"{text!r} shown" for text in expected.hides if text in output]
         wrong += [f"{path} not written" for path in expected.writes if not (world / path).is_file()]
         wrong += [
             f"{line.strip()!r} not shown"
             for line in example.output
             if line.strip() and not _matches(line.strip(), output)
         ]
+        if expected.then is not None:
+            try:
+                expected.then(world)
+            except AssertionError as failed:
+                wrong.append(str(failed))
         if wrong:
             failures.append(
                 f"{example.document}: {example.command}: {'; '.join(wrong)}\n{output[-2000:]}"
