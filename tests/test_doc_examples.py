@@ -5,9 +5,12 @@ backslash continues a line; in a console block ``$ `` starts a command and the l
 after it are its output). Each ``alignprobe ...`` command is in exactly one of two
 tables: :data:`RUNS` (run here, in one shared folder, in document order, after the
 substitutions of :data:`SUBSTITUTIONS`: API models become scripted models or the loopback
-stub server, the suites a small one, real paths files this module prepares; its exit code
-and key output are checked) or :data:`NOT_RUNNABLE` (with the reason). A new example fails
-this test until it is classified, and an example that stops matching the program fails it.
+stub server, the suites a small one, real paths files this module prepares; its exit code,
+key output, files written and any console output shown are checked) or
+:data:`NOT_RUNNABLE` (with the reason). A command that builds and calls no model (``run
+--plan``) runs as written, so its documented output is the real one. ``docs/examples/``
+paths are the repository's files. A new example fails this test until it is classified,
+and an example that stops matching the program fails it.
 """
 
 from __future__ import annotations
