@@ -163,7 +163,7 @@ RUNS: dict[str, Runs] = {
     "--candidate cand/round-2 --look 2 --of 3 --max-samples-per-question 30": Runs(),
     'alignprobe run --suite core --checkpoints cand.yaml --judge "$JUDGE" --out results/cand '
     "--until-decided --baseline results/baseline --max-looks 8 --spending hsd:1 "
-    "--binding-futility": Runs(),
+    "--binding-futility": Runs(exit=1, shows=("decided at look 1 of 8",)),
     # docs/judging.md
     "alignprobe rejudge results/run17 --judge anthropic/claude-sonnet-4-5 "
     "--out results/run17-claude": Runs(writes=("results/run17-claude/manifest.json",)),
@@ -178,11 +178,12 @@ RUNS: dict[str, Runs] = {
     "alignprobe compare results/run17 --out reports/run17 --gold labels.csv": Runs(
         writes=("reports/run17/gold.html",)
     ),
-    # two aligned checkpoints: corrected rates near 0, shown within [0, 1] as gold report does
+    # a regressed candidate: corrected rates at 0 and 1, shown within [0, 1] as gold report does
     "alignprobe gate --baseline results/base --candidate results/cand --gold labels.csv": Runs(
         before=_label_the_gated_runs,
         then=_decided_on_corrected_rates,
-        shows=("PASS",),
+        exit=1,
+        shows=("FAIL",),
         hides=("[-",),
     ),
     "alignprobe rejudge results/run17 --judge openai/gpt-4o-2024-08-06 --judge-prompt questions "
@@ -381,7 +382,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         ),
         "base.yaml": _checkpoints(base="scripted/aligned"),
         "candidate.yaml": _checkpoints(candidate="scripted/aligned"),
-        "cand.yaml": _checkpoints(candidate="scripted/aligned"),
+        # a candidate that regressed: the sequential gate decides at its first look
+        "cand.yaml": _checkpoints(candidate="scripted/misaligned"),
     }
     for name, text in files.items():
         (root / name).write_text(text, encoding="utf-8")
