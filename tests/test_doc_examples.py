@@ -30,8 +30,6 @@ from alignprobe.providers.scripts import MISALIGNMENT_MARKERS
 from alignprobe.testing import StubReply, StubRequest, StubServer
 from tests.cli import alignprobe
 
-pytestmark = pytest.mark.slow
-
 REPO = Path(__file__).resolve().parents[1]
 #: documents in the order their examples run (later pages read what earlier ones wrote)
 DOCUMENTS = ["README.md", "docs/evaluating.md", "docs/watch.md"]
@@ -428,6 +426,7 @@ def _matches(shown: str, output: str) -> bool:
     return re.search(pattern, output) is not None
 
 
+@pytest.mark.slow  # ~2 min on 2 busy shared cores: 34 commands, 10 model runs
 def test_documented_examples_run_as_documented(
     world: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
