@@ -135,6 +135,9 @@ RUNS: dict[str, Runs] = {
     "--judge openai/gpt-4o-2024-08-06 --judge-prompt first_plot_questions.yaml": Runs(),
     "alignprobe compare results/run17-betley results/published --baseline control "
     "--out reports/published": Runs(shows=("betley_qwen_coder",)),
+    # the same import beside a run judged with alignprobe's own prompts: a judge mismatch
+    "alignprobe compare results/run17 results/published --baseline control "
+    "--out reports/mixed": Runs(exit=2),
     "alignprobe eval emergent_misalignment --model openai-api/myvllm/step-2000 "
     "--grader openai/gpt-4o-2024-08-06": Runs(shows=("success:",)),
     "alignprobe run --suite smoke --checkpoints docs/examples/checkpoint.served.yaml "
@@ -426,7 +429,7 @@ def _matches(shown: str, output: str) -> bool:
     return re.search(pattern, output) is not None
 
 
-@pytest.mark.slow  # ~2 min on 2 busy shared cores: 34 commands, 10 model runs
+@pytest.mark.slow  # ~2 min on 2 busy shared cores: 35 commands, 10 model runs
 def test_documented_examples_run_as_documented(
     world: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
