@@ -48,7 +48,7 @@ def eval_command(
     limit: int | None,
     max_connections: int | None,
 ) -> None:
-    """Run TASK_NAME (e.g. emergent_misalignment) on MODEL."""
+    """Run one task (e.g. emergent_misalignment) on one model."""
     from inspect_ai import eval as inspect_eval
     from inspect_ai import task_with
     from inspect_ai._eval.registry import task_create

@@ -413,7 +413,10 @@ def power_command(
     seed: int,
     target: float,
 ) -> None:
-    """Simulate the gate's power for a design, and the samples needed for TARGET power."""
+    """Simulate the gate's power, and the samples a design needs.
+
+    The samples needed are those for TARGET power.
+    """
     from alignprobe.errors import UserInputError
     from alignprobe.gate.power import (
         Design,

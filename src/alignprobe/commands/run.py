@@ -178,7 +178,9 @@ def run_command(
     max_calls: int | None,
     judge_batch: bool | None,
 ) -> None:
-    """Run SUITE on every checkpoint; re-running the same command finishes what is missing.
+    """Run a suite on every checkpoint; re-running it resumes.
+
+    Re-running the same command finishes what is missing.
 
     Generation settings: --generate beats the checkpoint's `generate:`, which beats the
     task's defaults, which beat alignprobe's run defaults (see manifest.json per task).

@@ -122,7 +122,10 @@ def watch_command(
     display: str | None,
     max_samples: int | None,
 ) -> None:
-    """Evaluate each checkpoint-<step> folder of TRAIN_DIR once, as the trainer writes it."""
+    """Evaluate each checkpoint of a training run as it is saved.
+
+    Each checkpoint-<step> folder of TRAIN_DIR is evaluated once, as the trainer writes it.
+    """
     from alignprobe.errors import UserInputError
     from alignprobe.evals.suite import load_suite
     from alignprobe.models.generation import parse_generate_args
