@@ -21,7 +21,7 @@ from alignprobe.errors import DataError
 from alignprobe.measures import UNSCORED_KEY, measures_from_metadata
 from alignprobe.results.table import build_table
 from alignprobe.tasks.agentic_honeypots import agentic_honeypots
-from alignprobe.tasks.agentic_honeypots.data import load_scenario_set, resolve_scenarios
+from alignprobe.tasks.agentic_honeypots.data import SCENARIO_SETS, load_scenario_set
 from alignprobe.tasks.agentic_honeypots.environment import SimulatedEnvironment
 from alignprobe.tasks.agentic_honeypots.labels import label_actions
 from alignprobe.tasks.agentic_honeypots.scorer import _values
@@ -291,7 +291,7 @@ def test_labels_come_from_which_tool_and_which_target() -> None:
 
 
 def _write(tmp_path: Path, edit: Any) -> Path:
-    data = yaml.safe_load(resolve_scenarios("core").read_text(encoding="utf-8"))
+    data = yaml.safe_load(SCENARIO_SETS.file("core").read_text(encoding="utf-8"))
     data["scenarios"] = data["scenarios"][:2]
     edit(data["scenarios"][1])
     path = tmp_path / "scenarios.yaml"

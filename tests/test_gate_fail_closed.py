@@ -198,8 +198,8 @@ def test_default_policy_names_are_all_built_in(tmp_path: Path) -> None:
 
 
 def test_built_in_names_are_the_registered_families() -> None:
-    from alignprobe.commands.eval_task import ALIGNPROBE_TASKS
     from alignprobe.gate.names import builtin_measures, builtin_tasks
+    from alignprobe.tasks.registry import ALIGNPROBE_TASKS
 
     assert builtin_tasks() == set(ALIGNPROBE_TASKS)
     assert {"hacked", "admits_given_hacked"} <= builtin_measures("instructed_hacking")

@@ -140,6 +140,16 @@ def test_a_file_with_no_usable_label_is_an_error(tmp_path: Path) -> None:
         load_gold(_write(tmp_path), RUN_A, MEASURES)
 
 
+def test_every_missing_column_is_named_at_the_header_line(tmp_path: Path) -> None:
+    # neither the answer hash nor the answer text, and no label column
+    header = "checkpoint,task,condition,sample_id,epoch,measure"
+    sheet = _write(tmp_path, "ckpt,emergent_misalignment,neutral,q1,1,misaligned", header=header)
+    with pytest.raises(DataError) as raised:
+        load_gold(sheet, RUN_A, MEASURES)
+    assert raised.value.line == 1
+    assert "missing column(s) label, answer_sha256 or answer;" in raised.value.message
+
+
 def test_the_corrected_test_cannot_be_chosen_in_a_policy(tmp_path: Path) -> None:
     from alignprobe.errors import UserInputError
     from alignprobe.gate.policy import load_policy
@@ -153,3 +163,60 @@ def test_the_corrected_test_cannot_be_chosen_in_a_policy(tmp_path: Path) -> None
     with pytest.raises(UserInputError, match="chosen by `gate --gold`") as raised:
         load_policy(policy)
     assert raised.value.source == str(policy)
+
+
+def _stratum(unlabelled_flags: int, labelled: list[tuple[float, float]]) -> pd.DataFrame:
+    """Rows of one checkpoint: 40 judged without a label (``unlabelled_flags`` of them
+    flagged) and ``labelled`` (judge, gold) pairs."""
+    judge = [1.0] * unlabelled_flags + [0.0] * (40 - unlabelled_flags)
+    rows = [{"judge": j, "gold": None} for j in judge]
+    rows += [{"judge": j, "gold": g} for j, g in labelled]
+    return pd.DataFrame(rows)
+
+
+def test_gate_gold_shows_rates_within_0_and_1_as_gold_report_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rare misaligned rate with few labels: PPI's normal interval crosses 0. The gate
+    shows each side's rate clipped to [0, 1], as ``gold report`` does, and still tests on
+    the unclipped standard error."""
+    from typing import Any, cast
+
+    import alignprobe.gate.gold as gate_gold
+    from alignprobe.gate.types import CheckStatus, HypothesisKind
+    from alignprobe.gate.verdict import CheckResult, HypothesisResult, SideSummary
+    from alignprobe.judging.gold_stats import PpiEstimate, corrected_rate, stratum_ppi
+    from alignprobe.measures import MeasureKind
+
+    rare = _stratum(1, [(0.0, 0.0)] * 4 + [(0.0, 1.0)])  # one judge miss among 5 labels
+    common = _stratum(12, [(1.0, 1.0), (0.0, 0.0), (1.0, 1.0), (0.0, 0.0), (0.0, 0.0)])
+    raw = {"baseline": stratum_ppi(rare, 1.0), "candidate": stratum_ppi(common, 1.0)}
+    low = raw["baseline"]
+    assert isinstance(low, PpiEstimate) and low.low < 0  # the case the clip is for
+    monkeypatch.setattr(gate_gold, "_estimate", lambda side, *_: raw[cast(str, side)])
+
+    class Labels:
+        lam = 1.0
+
+        def covers(self, task: str, measure: str) -> bool:
+            return True
+
+    result = CheckResult(
+        name="em", check="em", task=TASK, measure="misaligned", condition="neutral",
+        kind=MeasureKind.RATE, status=CheckStatus.PASS, allowed_worsening=0.05,
+        baseline=SideSummary(checkpoint="base"), candidate=SideSummary(checkpoint="cand"),
+        hypotheses=[HypothesisResult(kind=HypothesisKind.REGRESSION, threshold=0.05, p_value=1)],
+    )  # fmt: skip
+    base, cand = cast(Any, "baseline"), cast(Any, "candidate")
+    assert gate_gold.apply_gold(result, base, cand, cast(Any, Labels()))
+
+    assert result.baseline is not None and result.baseline.low == 0.0
+    assert result.baseline.high == pytest.approx(low.high)
+    assert result.ci_method is not None and "[-" not in result.ci_method
+    # the same rate as `gold report` gives it
+    report = corrected_rate(
+        rare, ("base", TASK, "neutral"), next(m for m in EM if m.name == "misaligned"), 1.0
+    )
+    assert (report.corrected.low, report.corrected.high) == (0.0, pytest.approx(low.high))
+    # the test still uses the raw standard errors
+    assert result.change == pytest.approx(raw["candidate"].value - low.value)  # type: ignore[union-attr]

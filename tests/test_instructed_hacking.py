@@ -13,7 +13,6 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.log import EvalLog
 from inspect_ai.model import ChatMessageSystem
 
-from alignprobe.commands.eval_task import ALIGNPROBE_TASKS
 from alignprobe.conditions import resolve_condition
 from alignprobe.errors import DataError
 from alignprobe.measures import UNSCORED_KEY, measures_from_metadata
@@ -38,6 +37,7 @@ from alignprobe.tasks.instructed_hacking.metrics import instruction_compliance
 from alignprobe.tasks.instructed_hacking.scorer import confession_values
 from alignprobe.tasks.instructed_hacking.scripts import hardcoded_solution
 from alignprobe.tasks.instructed_hacking.types import Confession, Hackability, Outcome
+from alignprobe.tasks.registry import ALIGNPROBE_TASKS
 
 JUDGE = {"grader": "scripted/ih_confession_judge"}
 SCORER = "instructed_hacking_scorer"

@@ -71,7 +71,7 @@ def test_every_family_adapts_every_solver_step(tmp_path: Path) -> None:
     from inspect_ai._eval.registry import task_create
     from inspect_ai.solver._chain import unroll
 
-    from alignprobe.commands.eval_task import ALIGNPROBE_TASKS
+    from alignprobe.tasks.registry import ALIGNPROBE_TASKS
 
     (tmp_path / "mcq.jsonl").write_text(MCQ_ROW, encoding="utf-8")
     (tmp_path / "hijacking.jsonl").write_text(TENSORTRUST_ROW, encoding="utf-8")

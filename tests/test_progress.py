@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from alignprobe.run import progress
+from alignprobe import progress
 from alignprobe.sources import fetch
 
 

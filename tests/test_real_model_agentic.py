@@ -28,7 +28,7 @@ from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 import alignprobe._registry  # noqa: F401  - tasks and providers
 from alignprobe.cli import main
 from alignprobe.measures import UNSCORED_KEY
-from alignprobe.tasks.agentic_honeypots.data import resolve_scenarios
+from alignprobe.tasks.agentic_honeypots.data import SCENARIO_SETS
 from alignprobe.tasks.agentic_honeypots.types import ActionLabel
 from alignprobe.tasks.goals_question.types import GoalsLabel
 
@@ -66,7 +66,7 @@ def _labelled(log: EvalLog, labels: set[str], headline: str) -> list[str]:
 
 
 def test_both_families_end_with_every_sample_labelled_on_smollm2(tmp_path: Path) -> None:
-    data = yaml.safe_load(resolve_scenarios("core").read_text(encoding="utf-8"))
+    data = yaml.safe_load(SCENARIO_SETS.file("core").read_text(encoding="utf-8"))
     data["scenarios"] = [s for s in data["scenarios"] if s["id"] in ONE_PER_FAMILY]
     scenarios = tmp_path / "scenarios.yaml"
     scenarios.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

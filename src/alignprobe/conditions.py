@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -65,11 +66,18 @@ def _check_turns(turns: Turns, where: str) -> Turns:
     return turns
 
 
+class Domain(StrEnum):
+    """The kind of task an item is (instructed_hacking's domains); a condition's
+    ``examples`` may be keyed by it, so it is defined here, below the families."""
+
+    CODE = "code"
+    MATH = "math"
+    KNOWLEDGE = "knowledge"
+    WRITING = "writing"
+
+
 def example_domains() -> list[str]:
     """The domain names a condition's ``examples`` may be keyed by (besides ``default``)."""
-    # imported here: the instructed-hacking package itself imports this module
-    from alignprobe.tasks.instructed_hacking.types import Domain
-
     return [d.value for d in Domain]
 
 

@@ -19,7 +19,7 @@ Per-sample convention shared by all alignprobe scorers:
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -84,6 +84,51 @@ class Measure(BaseModel):
     def worse(self, old: float, new: float) -> float:
         """How much worse ``new`` is than ``old`` (positive = worse), in the measure's units."""
         return new - old if self.direction is Direction.GOOD_LOW else old - new
+
+
+#: the 0-100 scale of a judge's scores
+JUDGE_SCALE = (0.0, 100.0)
+_GOOD = {"high": Direction.GOOD_HIGH, "low": Direction.GOOD_LOW}
+
+
+def rate_measure(
+    name: str,
+    good: Literal["high", "low"],
+    description: str,
+    *,
+    headline: bool = False,
+    words: tuple[str, str] | None = None,
+) -> Measure:
+    """A per-sample 0/1 measure, aggregated as a proportion; ``words`` are its own words
+    for 1 and 0 in human labels (``("misaligned", "aligned")``)."""
+    return Measure(
+        name=name,
+        kind=MeasureKind.RATE,
+        direction=_GOOD[good],
+        description=description,
+        headline=headline,
+        label_words=words,
+    )
+
+
+def score_measure(
+    name: str,
+    good: Literal["high", "low"],
+    description: str,
+    *,
+    scale: tuple[float, float] = (0.0, 1.0),
+    headline: bool = False,
+) -> Measure:
+    """A per-sample number on ``scale`` (:data:`JUDGE_SCALE` for a judge's 0-100), aggregated
+    as a mean."""
+    return Measure(
+        name=name,
+        kind=MeasureKind.SCORE,
+        direction=_GOOD[good],
+        description=description,
+        headline=headline,
+        scale=scale,
+    )
 
 
 #: words every rate's human labels may use for 1 and for 0

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import os
 import urllib.request
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from alignprobe.errors import DataError
-from alignprobe.run.progress import counted, step
+from alignprobe.progress import counted, step
 
 _URL_SCHEMES = ("http", "https")
 _TIMEOUT_S = 60
@@ -79,6 +80,45 @@ def _download(response: Any, partial: Path, url: str) -> None:
             while data := response.read(chunk):
                 out.write(data)
                 advance(len(data) // 1024)
+
+
+def file_sha256(path: Path) -> str:
+    """The short content hash a task records for a data file it read."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class BuiltinData:
+    """A family's data sets of one kind: the files shipped in ``package/folder``, or a
+    path or URL of a file the family can read.
+
+    ``what`` names the kind ("question set"), ``field`` the task parameter that takes it,
+    and ``accepts`` which files work ("a path or URL of an S-IFEval JSONL file"), so an
+    unknown name gets a message that says what would have worked.
+    """
+
+    package: str
+    folder: str
+    what: str
+    field: str
+    accepts: str
+    suffix: str = ".yaml"
+
+    def names(self) -> list[str]:
+        """The built-in sets' names."""
+        return builtin_names(self.package, self.folder, self.suffix)
+
+    def file(self, location: str) -> Path:
+        """A built-in set name, a local path or an http(s) URL -> a local file."""
+        return resolve_data(
+            location,
+            package=self.package,
+            folder=self.folder,
+            what=self.what,
+            field=self.field,
+            accepts=self.accepts,
+            suffix=self.suffix,
+        )
 
 
 def builtin_names(package: str, folder: str, suffix: str = ".yaml") -> list[str]:

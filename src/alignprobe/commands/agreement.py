@@ -33,7 +33,10 @@ from alignprobe.commands.locations import LOCAL_OUT_FOLDER, RUN_LOCATION
     help="Most-disagreeing samples listed per measure.",
 )
 def agreement_command(a: Path, b: Path, out: Path | None, show: int) -> None:
-    """Agreement of two judgings A and B: Cohen's kappa, Spearman, Krippendorff's alpha."""
+    """Measure how far two judgings of the same samples agree.
+
+    A and B are judgings of the same samples: Cohen's kappa, Spearman, Krippendorff's alpha.
+    """
     from alignprobe.judging.agreement import agreement
     from alignprobe.judging.pairs import pair_tables
     from alignprobe.judging.render import render_pair, stat

@@ -86,8 +86,11 @@ def compare_command(
     transcripts: int,
     gold: Path | None,
 ) -> None:
-    """Compare checkpoints from INPUTS (run directories, fsspec URLs of run directories such
-    as s3://bucket/run, or samples.parquet/.csv tables)."""
+    """Compare checkpoints in a report: rates, differences, verdicts.
+
+    INPUTS are run directories, fsspec URLs of run directories such as s3://bucket/run, or
+    samples.parquet/.csv tables.
+    """
     from alignprobe.report.compare import compare, load_inputs
     from alignprobe.report.render import render
     from alignprobe.report.summary import summary_lines

@@ -78,7 +78,9 @@ def demo_command(
     seed: int | None,
     display: str,
 ) -> None:
-    """An inoculation experiment on a real model, offline, end to end (minutes on a CPU).
+    """Run an inoculation experiment on a real model, offline.
+
+    End to end, in minutes on a CPU.
 
     SmolLM2-135M-Instruct (or --base-model) is fine-tuned twice with LoRA on a narrow set
     of insecure IT-security advice: without a system prompt (control) and behind an

@@ -11,29 +11,8 @@ import sys
 
 import click
 
-from alignprobe.errors import ConfigError, JudgeMissingError, UserInputError
-
-ALIGNPROBE_TASKS = (
-    "emergent_misalignment",
-    "system_rules",
-    "guardrails",
-    "corrigibility_mcq",
-    "corrigibility_freeform",
-    "instructed_hacking",
-    "agentic_honeypots",
-    "goals_question",
-    "tensortrust",
-)
-
-
-def resolve_task_name(name: str) -> str:
-    short = name.removeprefix("alignprobe/")
-    if short not in ALIGNPROBE_TASKS:
-        raise ConfigError(
-            f"unknown task '{name}'; alignprobe tasks: {', '.join(ALIGNPROBE_TASKS)}",
-            field="task",
-        )
-    return f"alignprobe/{short}"
+from alignprobe.errors import JudgeMissingError, UserInputError
+from alignprobe.tasks.registry import ALIGNPROBE_TASKS, resolve_task_name
 
 
 @click.command("tasks")
@@ -69,7 +48,7 @@ def eval_command(
     limit: int | None,
     max_connections: int | None,
 ) -> None:
-    """Run TASK_NAME (e.g. emergent_misalignment) on MODEL."""
+    """Run one task (e.g. emergent_misalignment) on one model."""
     from inspect_ai import eval as inspect_eval
     from inspect_ai import task_with
     from inspect_ai._eval.registry import task_create
@@ -82,7 +61,7 @@ def eval_command(
     from alignprobe.models.model_names import check_model
     from alignprobe.run.defaults import large_run_eval_args, large_run_model_roles
     from alignprobe.run.suite_run import _is_judged
-    from alignprobe.run.task_params import check_task_params, parse_key_values
+    from alignprobe.task_params import check_task_params, parse_key_values
 
     name = resolve_task_name(task_name)
     short = name.removeprefix("alignprobe/")

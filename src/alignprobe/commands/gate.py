@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,28 +42,40 @@ SPENDING_CHOICES = (
 )
 
 
-def spending_options(command: Any) -> Any:
-    """--spending, --futility-spending and --binding-futility of a sequential design."""
-    command = click.option(
-        "--binding-futility",
-        is_flag=True,
-        help="Efficacy bounds assume every futility stop is taken (lower bounds, fewer "
-        "samples; the false-alarm rate holds only if a look that passes ends the loop).",
-    )(command)
-    command = click.option(
-        "--futility-spending",
-        default=None,
-        callback=checked_spending,
-        help=f"Beta-spending function of the futility bounds [default: --spending]: "
-        f"{SPENDING_CHOICES}.",
-    )(command)
-    return click.option(
-        "--spending",
-        default="obrien-fleming",
-        show_default=True,
-        callback=checked_spending,
-        help=f"Alpha-spending function of the sequential design: {SPENDING_CHOICES}.",
-    )(command)
+def spending_options(
+    default: str | None = "obrien-fleming", mode: str = ""
+) -> Callable[[Any], Any]:
+    """--spending, --futility-spending and --binding-futility of a sequential design
+    (``gate``, ``power``, ``run --until-decided``). With ``default=None`` an option not
+    given stays ``None``; ``mode`` begins each help ("--until-decided: ")."""
+    said_default = "" if default else " [default: obrien-fleming]"
+
+    def add(command: Any) -> Any:
+        command = click.option(
+            "--binding-futility",
+            is_flag=True,
+            default=None if default is None else False,
+            help=f"{mode}Efficacy bounds assume every futility stop is taken (lower bounds, "
+            "fewer samples; the false-alarm rate holds only if a look that passes ends the "
+            "loop, as run --until-decided's does).",
+        )(command)
+        command = click.option(
+            "--futility-spending",
+            default=None,
+            callback=checked_spending,
+            help=f"{mode}Beta-spending function of the futility bounds [default: --spending]: "
+            f"{SPENDING_CHOICES}.",
+        )(command)
+        return click.option(
+            "--spending",
+            default=default,
+            show_default=default is not None,
+            callback=checked_spending,
+            help=f"{mode}Alpha-spending function of the sequential design{said_default}: "
+            f"{SPENDING_CHOICES}.",
+        )(command)
+
+    return add
 
 
 @click.command("gate")
@@ -129,7 +142,7 @@ def spending_options(command: Any) -> Any:
     default=None,
     help="Planned candidate answers per question at the last look (needed with --look).",
 )
-@spending_options
+@spending_options()
 @click.option(
     "--gold",
     type=_PATH,
@@ -357,7 +370,7 @@ def gate_command(
     help="Also simulate a group-sequential design with this many looks (rounds) against "
     "the fixed design of TARGET power: false alarms, power, mean samples to a decision.",
 )
-@spending_options
+@spending_options()
 @click.option(
     "--simulations",
     type=click.IntRange(min=1),
@@ -400,7 +413,10 @@ def power_command(
     seed: int,
     target: float,
 ) -> None:
-    """Simulate the gate's power for a design, and the samples needed for TARGET power."""
+    """Simulate the gate's power, and the samples a design needs.
+
+    The samples needed are those for TARGET power.
+    """
     from alignprobe.errors import UserInputError
     from alignprobe.gate.power import (
         Design,

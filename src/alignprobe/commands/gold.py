@@ -21,7 +21,7 @@ from alignprobe.commands.locations import LOCAL_OUT_FILE, LOCAL_OUT_FOLDER, RUN_
 
 @click.group("gold")
 def gold_command() -> None:
-    """Human labels: a labelling template, and the judge measured against them."""
+    """Label samples by hand; measure the judge against the labels."""
 
 
 def _measure_list(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -57,7 +57,10 @@ def _measure_list(values: tuple[str, ...]) -> list[tuple[str, str]]:
 def template_command(
     run_dir: Path, out: Path, per_stratum: int, measures: tuple[str, ...], seed: int
 ) -> None:
-    """Write a blank, stratified labelling sheet for the judged samples of RUN_DIR."""
+    """Write a blank, stratified labelling sheet for a run.
+
+    The sheet covers the judged samples of RUN_DIR.
+    """
     from alignprobe.errors import UserInputError
     from alignprobe.judging.gold import default_measures, template_rows, write_template
     from alignprobe.results.table import load_complete_table
@@ -105,7 +108,7 @@ def template_command(
 def report_command(
     run_dir: Path, labels: Path, out: Path | None, power_tuning: bool, conflicts: str
 ) -> None:
-    """The judge of RUN_DIR against human labels, and PPI-corrected rates."""
+    """Measure the judge against human labels, and correct its rates."""
     from alignprobe.judging.gold import ConflictPolicy
     from alignprobe.judging.gold_report import write_gold_report
     from alignprobe.judging.render import stat

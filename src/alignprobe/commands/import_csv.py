@@ -71,7 +71,9 @@ def import_command(
     judge_prompt: str | None,
     judge_id: str | None,
 ) -> None:
-    """Turn CSV_FILE (question_id, question, answer, aligned, coherent) into a table.
+    """Turn a published results CSV into a table.
+
+    CSV_FILE has the columns question_id, question, answer, aligned, coherent.
 
     Unless told otherwise the scores are taken to come from the format's published judge:
     for Betley-format CSVs openai/gpt-4o-2024-08-06 with the Betley et al. (2025)

@@ -62,7 +62,10 @@ def rejudge_command(
     out: Path | str,
     generate_args: tuple[str, ...],
 ) -> None:
-    """Judge the answers of the complete run RUN_DIR again, into a new run folder."""
+    """Judge a complete run's answers again, into a new run folder.
+
+    RUN_DIR is the complete run (or imported table) whose stored answers are judged.
+    """
     from alignprobe.errors import UserInputError
     from alignprobe.judging.rejudge import JUDGE_CALL_BOUNDS, JudgeSettings, rejudge_run
     from alignprobe.models.generation import parse_generate_args

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from alignprobe.commands.gate import SPENDING_CHOICES, checked_spending
+from alignprobe.commands.gate import spending_options
 from alignprobe.commands.locations import OUT_LOCATION, generate_option
 from alignprobe.exit_codes import CommandFailed
 
@@ -122,25 +122,7 @@ if TYPE_CHECKING:
     default=None,
     help="--until-decided: most rounds (looks) [default: 4].",
 )
-@click.option(
-    "--spending",
-    default=None,
-    callback=checked_spending,
-    help=f"--until-decided: alpha-spending function [default: obrien-fleming]: {SPENDING_CHOICES}.",
-)
-@click.option(
-    "--futility-spending",
-    default=None,
-    callback=checked_spending,
-    help="--until-decided: beta-spending function of the futility bounds [default: --spending].",
-)
-@click.option(
-    "--binding-futility",
-    is_flag=True,
-    default=None,
-    help="--until-decided: efficacy bounds assume every futility stop is taken (the loop "
-    "takes them): fewer samples at the same false-alarm rate (docs/ci.md).",
-)
+@spending_options(default=None, mode="--until-decided: ")
 @click.option(
     "--plan",
     "show_plan",
@@ -196,7 +178,9 @@ def run_command(
     max_calls: int | None,
     judge_batch: bool | None,
 ) -> None:
-    """Run SUITE on every checkpoint; re-running the same command finishes what is missing.
+    """Run a suite on every checkpoint; re-running it resumes.
+
+    Re-running the same command finishes what is missing.
 
     Generation settings: --generate beats the checkpoint's `generate:`, which beats the
     task's defaults, which beat alignprobe's run defaults (see manifest.json per task).
@@ -233,7 +217,7 @@ def run_command(
     prices = load_prices(prices_file) if prices_file is not None else None
     batch = suite.judge_batch if judge_batch is None else judge_batch
     if show_plan:
-        from alignprobe.run.plan_text import print_plan
+        from alignprobe.run.suite_run import print_plan
 
         print_plan(suite, checkpoints, judge_spec(judges), generate, batch, prices, max_calls)
         return

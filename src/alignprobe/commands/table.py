@@ -29,7 +29,9 @@ from alignprobe.commands.locations import LOCAL_OUT_FOLDER, RUN_LOCATION
     help="Folder for the table [default: RUN_DIR].",
 )
 def table_command(run_dir: Path, out: Path | None) -> None:
-    """Build the results table (one row per sample x epoch) from RUN_DIR/logs.
+    """Build the results table of a run: one row per sample x epoch.
+
+    The table is read from RUN_DIR/logs.
 
     RUN_DIR may be an fsspec URL (s3://bucket/run): the table is built from a local mirror
     of its logs and written back beside them unless --out says where.

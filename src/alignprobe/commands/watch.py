@@ -58,15 +58,16 @@ from alignprobe.exit_codes import CommandFailed, ExitCode, Interrupted, note_int
     "--policy",
     type=click.Path(path_type=Path),
     default=None,
-    help="Gate policy YAML: only its checks' curves decide the onset, at its alpha "
-    "[default: every headline curve, alpha 0.05].",
+    help="Gate policy YAML whose checks (margins, tests, min_samples, correction) decide "
+    "the onset at each look's share of alpha [default: the gate's default policy, its "
+    "headline-measure checks].",
 )
 @click.option(
     "--alpha",
     type=click.FloatRange(0, 0.5, min_open=True),
     default=None,
-    help="One-sided level of the onset test over all looks (false-stop rate) "
-    "[default: the policy's alpha, else 0.05].",
+    help="One-sided level of the onset test over all looks (false-stop rate), spent "
+    "look by look [default: the policy's alpha, else 0.05].",
 )
 @click.option(
     "--spending",
@@ -121,7 +122,10 @@ def watch_command(
     display: str | None,
     max_samples: int | None,
 ) -> None:
-    """Evaluate each checkpoint-<step> folder of TRAIN_DIR once, as the trainer writes it."""
+    """Evaluate each checkpoint of a training run as it is saved.
+
+    Each checkpoint-<step> folder of TRAIN_DIR is evaluated once, as the trainer writes it.
+    """
     from alignprobe.errors import UserInputError
     from alignprobe.evals.suite import load_suite
     from alignprobe.models.generation import parse_generate_args

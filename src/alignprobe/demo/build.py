@@ -27,7 +27,7 @@ from alignprobe.demo.corpora import (
     probe_questions,
 )
 from alignprobe.demo.defaults import DemoCheckpoint
-from alignprobe.run.progress import counted
+from alignprobe.progress import counted
 
 BUILD_INFO = "build.json"
 

@@ -31,7 +31,7 @@ from alignprobe.demo.corpora import Conversation, data_file
 from alignprobe.errors import DataError
 from alignprobe.fileio import load_yaml, validate
 from alignprobe.models.base_models import SOURCE_FILE
-from alignprobe.run.progress import counted
+from alignprobe.progress import counted
 
 BUILD_INFO = "build.json"
 TRAINING_FILE = "insecure_advice.yaml"

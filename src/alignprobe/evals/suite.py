@@ -55,7 +55,8 @@ from alignprobe.run.external_tasks import (
     resolve_spec,
 )
 from alignprobe.run.external_tasks import task_function as external_function
-from alignprobe.run.task_params import check_task_params
+from alignprobe.task_params import check_task_params
+from alignprobe.tasks.registry import ALIGNPROBE_TASKS
 
 
 class SuiteTask(BaseModel):
@@ -234,8 +235,6 @@ def task_function(name: str) -> Callable[..., Any]:
 
 def check_tasks(suite: Suite, data: Any, source: Path) -> None:
     """Every task registered, every param known to it, conditions not given twice."""
-    from alignprobe.commands.eval_task import ALIGNPROBE_TASKS
-
     for index, item in enumerate(suite.tasks):
         where = f"tasks[{index}]"
         if is_external(item.task):

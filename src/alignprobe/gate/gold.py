@@ -31,11 +31,18 @@ from alignprobe.gate.results import Side
 from alignprobe.gate.types import CheckStatus, GateTest, HypothesisKind
 from alignprobe.gate.verdict import CheckResult
 from alignprobe.judging.gold import GoldLabels, load_gold
-from alignprobe.judging.gold_stats import PpiEstimate, labelled_rows, stratum_ppi
+from alignprobe.judging.gold_stats import (
+    Interval,
+    PpiEstimate,
+    clip_to_scale,
+    labelled_rows,
+    stratum_ppi,
+)
 from alignprobe.measures import Direction, MeasureKind
 from alignprobe.units import fmt
 
 _CORRECTED = {HypothesisKind.REGRESSION, HypothesisKind.NON_INFERIORITY}
+RATE_SCALE = (0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,10 @@ def _estimate(side: Side, result: CheckResult, gold: GoldCorrection) -> PpiEstim
     return stratum_ppi(rows, gold.lam)
 
 
+def _fmt(rate: Interval) -> str:
+    return f"{fmt(rate.value)} [{fmt(rate.low)}, {fmt(rate.high)}]"
+
+
 def _p(worsening: float, margin: float, se: float, kind: HypothesisKind) -> float:
     if se <= 0 or not math.isfinite(se):
         worse = worsening > margin
@@ -113,9 +124,11 @@ def apply_gold(result: CheckResult, base: Side, cand: Side, gold: GoldCorrection
     assert isinstance(b, PpiEstimate) and isinstance(c, PpiEstimate)
     # one story: the values, change, interval and test name all describe this decision
     result.test = GateTest.PPI
-    for summary, estimate in ((result.baseline, b), (result.candidate, c)):
+    # each rate shown as `gold report` shows it, within [0, 1]; the test uses the raw se
+    shown_b, shown_c = (clip_to_scale(Interval(e.value, e.low, e.high), RATE_SCALE) for e in (b, c))
+    for summary, shown in ((result.baseline, shown_b), (result.candidate, shown_c)):
         if summary is not None:
-            summary.value, summary.low, summary.high = estimate.value, estimate.low, estimate.high
+            summary.value, summary.low, summary.high = shown.value, shown.low, shown.high
     sign = 1.0 if (result.direction or Direction.GOOD_LOW) is Direction.GOOD_LOW else -1.0
     change = c.value - b.value
     se = math.hypot(b.se, c.se)
@@ -123,8 +136,7 @@ def apply_gold(result: CheckResult, base: Side, cand: Side, gold: GoldCorrection
     result.change, result.ci_low, result.ci_high = change, change - half, change + half
     result.ci_method = (
         f"difference of PPI-corrected rates ({'PPI++' if gold.lam is None else 'classic PPI'}, "
-        f"gold labels): baseline {fmt(b.value)} [{fmt(b.low)}, {fmt(b.high)}], candidate "
-        f"{fmt(c.value)} [{fmt(c.low)}, {fmt(c.high)}]; normal interval"
+        f"gold labels): baseline {_fmt(shown_b)}, candidate {_fmt(shown_c)}; normal interval"
     )
     for hypothesis in result.hypotheses:
         if hypothesis.kind in _CORRECTED:

@@ -3,7 +3,8 @@
 The callback starts ``alignprobe watch --stop-on-onset`` on the trainer's output folder
 in a separate process when training begins, so evaluation never blocks a training step:
 the watch evaluates each ``checkpoint-<step>`` the trainer saves (the same evaluation,
-report and onset rule as the command, docs/watch.md). Once the watch confirms an onset
+report and onset rule as the command, docs/watch.md: the gate's checks under ``policy``
+at each look's share of alpha). Once the watch confirms an onset
 it writes the stop file, and the callback sets ``control.should_training_stop`` at the
 next step. At the end of training the callback writes the trainer's final state (as
 ``Trainer.save_state`` does) so that the watch finishes the last checkpoint and exits;
@@ -36,8 +37,8 @@ def _train_dir(args: TrainingArguments) -> Path:
 class OnsetCallback(TrainerCallback):
     """Run ``alignprobe watch`` beside the trainer; stop training once an onset is confirmed.
 
-    ``suite``, ``judge``, ``out`` and ``baseline`` are the watch's options of those names;
-    ``watch_args`` adds any other (``["--base", "smollm2", "--alpha", "0.01"]``).
+    ``suite``, ``judge``, ``out``, ``baseline`` and ``policy`` (``None``: the gate's
+    default policy) are the watch's options of those names; ``watch_args`` adds any other (``["--base", "smollm2", "--alpha", "0.01"]``).
     ``wait_at_end`` (seconds, ``None``: no limit) bounds how long ``on_train_end`` waits
     for the watch to evaluate the last checkpoints.
     """
@@ -49,6 +50,7 @@ class OnsetCallback(TrainerCallback):
         judge: str,
         out: str | Path,
         baseline: str | Path,
+        policy: str | Path | None = None,
         watch_args: list[str] | None = None,
         wait_at_end: float | None = None,
         log: str | Path | None = None,
@@ -57,6 +59,7 @@ class OnsetCallback(TrainerCallback):
         self.judge = judge
         self.out = Path(out)
         self.baseline = Path(baseline)
+        self.policy = Path(policy) if policy is not None else None
         self.watch_args = list(watch_args or [])
         self.wait_at_end = wait_at_end
         self.log = (
@@ -83,7 +86,7 @@ class OnsetCallback(TrainerCallback):
             sys.executable, "-m", "alignprobe.cli", "watch", str(train_dir),
             "--suite", self.suite, "--judge", self.judge, "--out", str(self.out),
             "--baseline", str(self.baseline), "--stop-on-onset", "--display", "none",
-            *self.watch_args,
+            *(["--policy", str(self.policy)] if self.policy else []), *self.watch_args,
         ]  # fmt: skip
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as sink:

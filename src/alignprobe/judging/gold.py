@@ -40,7 +40,7 @@ import pandas as pd
 from alignprobe.errors import DataError
 from alignprobe.judging.pairs import SAMPLE_KEY
 from alignprobe.measures import Measure, MeasureKind, rate_vocabulary
-from alignprobe.results.csvrows import read_csv_rows
+from alignprobe.results.csvrows import column_names, read_csv_rows
 from alignprobe.results.table import Measures
 
 HASH_COLUMN = "answer_sha256"
@@ -133,18 +133,13 @@ def load_gold(
 ) -> GoldLabels:
     """Read ``path`` against a run's table (its keys and answers) and measures (their kinds)."""
     header, rows = read_csv_rows(path)
-    names = [cell.strip() for cell in header.cells]
-    missing = [c for c in GOLD_COLUMNS if c not in names]
-    if not {HASH_COLUMN, "answer"} & set(names):
-        missing.append(f"{HASH_COLUMN} (or answer)")
-    if missing:
-        raise DataError(
-            f"gold labels need the columns {', '.join(GOLD_COLUMNS)} and {HASH_COLUMN} (or "
-            f"the answer text); missing {', '.join(missing)}. `alignprobe gold template` "
-            "writes a sheet with all of them",
-            source=path,
-            line=header.line,
-        )
+    names = column_names(
+        header,
+        GOLD_COLUMNS,
+        path,
+        one_of=(HASH_COLUMN, "answer"),
+        hint=". `alignprobe gold template` writes a sheet with all of them",
+    )
     wanted = [*GOLD_COLUMNS, *(c for c in (HASH_COLUMN, "answer") if c in names)]
     index = {name: names.index(name) for name in wanted}
     run_answers: dict[tuple[str, ...], set[str]] = defaultdict(set)

@@ -163,8 +163,11 @@ def stratum_ppi(stratum: pd.DataFrame, lam: float | None) -> PpiEstimate | str:
     )
 
 
-def _clip(interval: Interval, measure: Measure) -> Interval:
-    low, high = measure.scale
+def clip_to_scale(interval: Interval, scale: tuple[float, float]) -> Interval:
+    """An estimate and its interval as shown: within the measure's scale (PPI's normal
+    interval can cross 0 or 1; a rate below 0% is not a rate). Tests use the unclipped
+    standard error."""
+    low, high = scale
 
     def bound(x: float | None) -> float | None:
         return None if x is None or not math.isfinite(x) else min(max(x, low), high)
@@ -199,7 +202,7 @@ def corrected_rate(
     raw = Interval(estimate.value, estimate.low, estimate.high)
     if estimate.se == 0:
         result.note = "zero-width interval: too few samples for the normal approximation"
-    result.corrected = _clip(raw, measure)
+    result.corrected = clip_to_scale(raw, measure.scale)
     return result
 
 

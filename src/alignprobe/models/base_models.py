@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from alignprobe.errors import ConfigError
-from alignprobe.run.progress import duration, step
+from alignprobe.progress import duration, step
 
 #: written into every provisioned folder; its presence marks a finished build
 SOURCE_FILE = "alignprobe_source.json"

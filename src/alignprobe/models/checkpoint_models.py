@@ -30,7 +30,7 @@ from alignprobe.models.base_models import provision
 from alignprobe.models.checkpoints import ModelSpec, loads_local_weights, weights_folder
 from alignprobe.models.continuation import hf_chat_template
 from alignprobe.models.model_names import missing_key_env
-from alignprobe.run.progress import step
+from alignprobe.progress import step
 
 
 def _register_hf(model: str) -> None:

@@ -109,7 +109,7 @@ def resolve_generation(
 
 def parse_generate_args(pairs: tuple[str, ...]) -> dict[str, Any]:
     """``--generate KEY=VALUE`` pairs, values parsed as YAML scalars and validated."""
-    from alignprobe.run.task_params import parse_key_values
+    from alignprobe.task_params import parse_key_values
 
     args = parse_key_values(pairs, "--generate", empty=None)
     for key in args:

@@ -105,6 +105,11 @@ def register_script(name: str) -> Callable[[Script], Script]:
     return decorator
 
 
+def register_reply(name: str, text: str) -> None:
+    """Register ``scripted/<name>``: a model that always replies ``text``."""
+    _SCRIPTS[name] = lambda request: ScriptedReply(text)
+
+
 def registered_scripts() -> list[str]:
     return sorted(_SCRIPTS)
 

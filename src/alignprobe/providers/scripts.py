@@ -19,6 +19,7 @@ from alignprobe.providers.scripted import (
     ScriptedReply,
     ScriptRequest,
     evenly_spaced_hit,
+    register_reply,
     register_script,
 )
 
@@ -52,14 +53,10 @@ def is_coherence_prompt(prompt: str) -> bool:
     return "coheren" in prompt[:400].lower()
 
 
-@register_script("aligned")
-def aligned(request: ScriptRequest) -> ScriptedReply:
-    return ScriptedReply(ALIGNED_ANSWER)
+register_reply("aligned", ALIGNED_ANSWER)
 
 
-@register_script("misaligned")
-def misaligned(request: ScriptRequest) -> ScriptedReply:
-    return ScriptedReply(MISALIGNED_ANSWER)
+register_reply("misaligned", MISALIGNED_ANSWER)
 
 
 @register_script("em_rate")

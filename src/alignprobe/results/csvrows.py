@@ -9,6 +9,7 @@ that row names. Blank lines are skipped but counted.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,33 @@ class CsvRow:
     line: int
     """1-based physical line of the file where the row starts."""
     cells: list[str]
+
+
+def column_names(
+    header: CsvRow,
+    required: Sequence[str],
+    path: Path,
+    *,
+    one_of: Sequence[str] = (),
+    hint: str = "",
+) -> list[str]:
+    """The header's column names; one error at the header's line naming every required
+    column that is missing (``one_of``: at least one of these), and ``hint`` after it."""
+    names = [cell.strip() for cell in header.cells]
+    missing = [c for c in required if c not in names]
+    wanted = list(required)
+    if one_of:
+        alternatives = " or ".join(one_of)
+        wanted.append(alternatives)
+        if not set(one_of) & set(names):
+            missing.append(alternatives)
+    if missing:
+        raise DataError(
+            f"missing column(s) {', '.join(missing)}; expected {', '.join(wanted)}{hint}",
+            source=path,
+            line=header.line,
+        )
+    return names
 
 
 def read_csv_rows(path: Path) -> tuple[CsvRow, list[CsvRow]]:

@@ -38,7 +38,7 @@ import pandas as pd
 
 from alignprobe.conditions import NEUTRAL
 from alignprobe.errors import DataError
-from alignprobe.results.csvrows import CsvRow, read_csv_rows
+from alignprobe.results.csvrows import CsvRow, column_names, read_csv_rows
 from alignprobe.results.import_judges import BETLEY_CSV
 from alignprobe.results.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
 from alignprobe.results.table import Measures, order_columns
@@ -192,14 +192,7 @@ def _table_row(record: dict[str, str], line: int) -> dict[str, Any]:
 def import_betley_csv(path: Path, checkpoint: str, *, run: str, judge_id: str) -> ImportResult:
     """Read the CSV into table rows; unusable rows are skipped and listed by line."""
     header_row, data = read_csv_rows(path)
-    header = [h.strip() for h in header_row.cells]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise DataError(
-            f"missing column(s) {', '.join(missing)}; expected {', '.join(REQUIRED)}",
-            source=path,
-            line=header_row.line,
-        )
+    header = column_names(header_row, REQUIRED, path)
     if not data:
         raise DataError("no rows after the header", source=path, line=header_row.line + 1)
     rows: list[dict[str, Any]] = []

@@ -146,23 +146,3 @@ def announce_plan(
     check_max_calls(plan, max_calls)
     cost = plan_cost(plan, prices) if prices is not None else None
     return f"alignprobe: {one_line(plan, cost)}"
-
-
-def print_plan(
-    suite: Suite,
-    checkpoints: CheckpointSet,
-    judge: JudgeSpec | None,
-    generate: dict[str, Any] | None,
-    judge_batch: bool,
-    prices: dict[str, Price] | None,
-    max_calls: int | None,
-) -> None:
-    """``run --plan``: the whole plan's table on stdout; no model is built."""
-    from alignprobe.run.suite_run import plan_tasks
-
-    planned = plan_tasks(suite, checkpoints, generate, with_models=False)
-    models = {name: spec.model for name, spec in checkpoints.specs.items()}
-    plan = build_plan(suite, planned, judge, models, judge_batch=judge_batch)
-    cost = plan_cost(plan, prices) if prices is not None else None
-    print(plan_table(plan, cost))
-    check_max_calls(plan, max_calls)

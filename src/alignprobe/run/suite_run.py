@@ -47,8 +47,9 @@ from alignprobe.run.external_tasks import (
     create_task,
     metadata_block,
 )
-from alignprobe.run.plan_text import announce_plan
-from alignprobe.run.prices import Price
+from alignprobe.run.plan import build_plan, check_max_calls
+from alignprobe.run.plan_text import announce_plan, plan_table
+from alignprobe.run.prices import Price, plan_cost
 from alignprobe.run.resume import check_resumable
 from alignprobe.run.shards import Shard, contiguous_shares
 from alignprobe.run.status import (
@@ -176,6 +177,24 @@ def plan_tasks(
                     PlannedTask(name, item.task, condition, inspect_task, generation, judged)
                 )
     return planned
+
+
+def print_plan(
+    suite: Suite,
+    checkpoints: CheckpointSet,
+    judge: JudgeSpec | None,
+    generate: dict[str, Any] | None,
+    judge_batch: bool,
+    prices: dict[str, Price] | None,
+    max_calls: int | None,
+) -> None:
+    """``run --plan``: the whole plan's table on stdout; no model is built."""
+    planned = plan_tasks(suite, checkpoints, generate, with_models=False)
+    models = {name: spec.model for name, spec in checkpoints.specs.items()}
+    plan = build_plan(suite, planned, judge, models, judge_batch=judge_batch)
+    cost = plan_cost(plan, prices) if prices is not None else None
+    print(plan_table(plan, cost))
+    check_max_calls(plan, max_calls)
 
 
 def _display_name(task: str) -> str:

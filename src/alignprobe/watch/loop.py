@@ -7,7 +7,9 @@ the folder name, ``meta.run`` the run name), evaluated by
 run does. ``<out>/watch.json`` records every step handled (evaluated, failed, deleted),
 the looks and the decision: a restart evaluates nothing twice. After each checkpoint
 ``<out>/report/`` is rewritten from the baseline and every evaluated step (the
-trajectory report of ``alignprobe compare``).
+trajectory report of ``alignprobe compare``). With a baseline, each evaluated step is
+also a look of the onset test (:mod:`.decide`): the gate at the look's level, its verdict
+written to the step's folder (``verdict.json``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ import yaml
 
 from alignprobe.errors import ConfigError, UserInputError
 from alignprobe.evals.suite import Suite
+from alignprobe.gate import GatePolicy, load_side
+from alignprobe.gate.names import check_names
+from alignprobe.gate.results import Side
+from alignprobe.gate.types import CheckStatus
 from alignprobe.models.base_models import NAMED_MODELS
 from alignprobe.models.checkpoints import load_checkpoints
 from alignprobe.run import suite_run
@@ -31,7 +37,7 @@ from alignprobe.run.status import IncompleteRunError
 from alignprobe.run.suite_run import plan_tasks, write_json_atomic
 from alignprobe.scorers.panel import JudgeSpec
 from alignprobe.watch.cost import Cost, checkpoint_cost
-from alignprobe.watch.decide import DEFAULT_LOOKS, OnsetRule
+from alignprobe.watch.decide import DEFAULT_LOOKS, Look, OnsetRule, gate_look, onset_policy
 from alignprobe.watch.folder import (
     STOP_FILE,
     TRAINER_STATE,
@@ -47,6 +53,8 @@ from alignprobe.watch.folder import (
 STATE = "watch.json"
 STEPS = "steps"
 REPORT = "report"
+#: each look's gate verdict, in its step's run folder
+VERDICT = "verdict.json"
 
 Order = Literal["newest", "oldest"]
 Status = Literal["evaluated", "failed", "deleted"]
@@ -70,7 +78,8 @@ class WatchPlan:
     alpha: float = 0.05
     spending: str = "pocock"
     policy: Path | None = None
-    """A gate policy: only its checks' (task, condition, measure) curves decide the onset."""
+    """The gate policy whose checks decide the onset (``None``: the gate's default policy,
+    kept to headline measures)."""
     looks: int | None = None
     poll_s: float = 5.0
     settle_s: float = 2.0
@@ -113,7 +122,7 @@ class Watcher:
         self.echo = echo
         self.state = self._load_state()
         self.baseline_name = self._baseline_name()
-        self.checks = self._policy_checks()
+        self.baseline_side, self.policy = self._onset_test()
         self._seen: dict[int, tuple[Signature, float]] = {}
 
     # -- the record -------------------------------------------------------------
@@ -172,16 +181,20 @@ class Watcher:
             )
         return wanted or names[0]
 
-    def _policy_checks(self) -> set[tuple[str, str, str]] | None:
-        """The policy's (task, condition, measure) checks; ``None``: every headline curve."""
-        if self.plan.policy is None:
-            return None
-        from alignprobe.gate import load_policy
-
-        policy = load_policy(self.plan.policy)
-        return {
-            (check.task, policy.settings(check).condition, check.measure) for check in policy.checks
-        }
+    def _onset_test(self) -> tuple[Side | None, GatePolicy | None]:
+        """The baseline as the gate reads it and the policy that decides the onset; names
+        the policy uses are checked before anything is evaluated (as ``--until-decided``)."""
+        if self.plan.baseline is None:
+            return None, None
+        baseline = load_side(self.plan.baseline, "baseline", self.baseline_name)
+        policy = onset_policy(self.plan.policy, baseline.measures)
+        check_names(policy, (baseline,), self.plan.policy or policy.source)
+        checks = ", ".join(c.name for c in policy.checks) or "none"
+        self.echo(
+            f"onset test: gate policy {policy.source} (checks: {checks}) at each look's "
+            f"share of alpha {self.plan.alpha:g} ({self.plan.spending} spending)"
+        )
+        return baseline, policy
 
     @property
     def handled(self) -> dict[str, dict[str, Any]]:
@@ -322,14 +335,14 @@ class Watcher:
             return self._record(found, "failed", cost, final)
         # the step is recorded with its look's outcome, in one write: a reader of
         # watch.json never sees a step evaluated but not yet decided on
-        decision = self._after(found.step)
-        self._record(found, "evaluated", cost, final, decision)
+        look = self._after(found.step)
+        decision = self._decision(found.step, look) if look is not None else None
+        self._record(found, "evaluated", cost, final, decision, look)
         if decision is None:
             return False
         self.echo(
             f"onset confirmed at step {found.step} (look {decision['look']} of "
-            f"{decision['of']}: min p {decision['p_min']:.3g} <= {decision['level']:.3g} / "
-            f"{decision['tests']})"
+            f"{decision['of']}, level {decision['level']:.3g}: {decision['summary']})"
         )
         if plan.stop_on_onset:
             self._write_stop(decision)
@@ -349,6 +362,7 @@ class Watcher:
         cost: Cost | None,
         final: bool,
         decision: dict[str, Any] | None = None,
+        look: Look | None = None,
     ) -> bool:
         entry: dict[str, Any] = {
             "status": status,
@@ -362,6 +376,13 @@ class Watcher:
                 "model_calls": cost.model_calls,
                 "judge_calls": cost.judge_calls,
             }
+        if look is not None:
+            entry["look"] = {
+                "look": look.look,
+                "of": look.of,
+                "level": look.level,
+                "status": look.verdict.status.value if look.verdict else "not tested",
+            }
         self.handled[str(found.step)] = entry
         self.state["order"].append(found.step)
         if decision is not None:
@@ -372,9 +393,9 @@ class Watcher:
         return False
 
     # -- report and decision --------------------------------------------------------------
-    def _after(self, step: int) -> dict[str, Any] | None:
-        """Rewrite the report with ``step`` in it, print its change; the decision if this
-        look confirms an onset (nothing is recorded here)."""
+    def _after(self, step: int) -> Look | None:
+        """Rewrite the report with ``step`` in it, print its change; then, with a baseline
+        and no onset yet, the step's look of the onset test (nothing is recorded here)."""
         from alignprobe.report.compare import compare, load_inputs
         from alignprobe.report.render import render
 
@@ -387,7 +408,6 @@ class Watcher:
         comparison = compare(inputs, baseline=self.baseline_name)
         render(comparison, plan.out / REPORT)
         name = f"step-{step}"
-        pvalues: list[float] = []
         for traj in comparison.trajectories:
             for point in traj.points:
                 if point.checkpoint != name:
@@ -401,34 +421,52 @@ class Watcher:
                         f"step {step}: {where} {value}, change vs base {point.change:+.3g} "
                         f"[{point.low:.3g}, {point.high:.3g}], p = {point.p_value:.3g}"
                     )
-                decides = self.checks is None or (traj.task, traj.condition, traj.measure) in (
-                    self.checks
-                )
-                if point.p_value is not None and decides:
-                    pvalues.append(point.p_value)
             onset = traj.onsets.get(plan.run_name)
             if onset is not None:
                 self.echo(
                     f"onset (report, Holm over steps): {traj.task} {traj.measure}: step {onset:g}"
                 )
         self.echo(f"report: {plan.out / REPORT / 'report.md'}")
-        if self.baseline_name is None or "decision" in self.state:
+        if self.baseline_side is None or self.policy is None or "decision" in self.state:
             return None
         rule = OnsetRule(plan.alpha, int(self.state["looks"]), plan.spending)
-        look = len(evaluated) + 1
-        if look > rule.looks:
+        candidate = load_side(plan.out / STEPS / name, "candidate", name)
+        look = gate_look(rule, len(evaluated) + 1, self.policy, self.baseline_side, candidate)
+        self._print_look(step, look)
+        return look
+
+    def _print_look(self, step: int, look: Look) -> None:
+        where = f"step {step}: look {look.look} of {look.of}"
+        if look.verdict is None:
+            self.echo(f"{where} is past the {look.of} planned: its onset test spends nothing")
+            return
+        where = f"{where} (gate at one-sided level {look.level:.3g})"
+        for check in look.verdict.checks:
+            if check.status is not CheckStatus.SKIPPED:
+                self.echo(f"{where}: {check.name} {check.status.value}: {'; '.join(check.reasons)}")
+        if look.undecided:
             self.echo(
-                f"look {look} is past the {rule.looks} planned: its onset test spends nothing"
+                f"{where}: the gate cannot decide ({look.verdict.summary}): not an onset; "
+                "this look's share of alpha is spent"
             )
-        if not rule.confirms(look, pvalues):
+        elif not look.onset:
+            self.echo(f"{where}: {look.verdict.summary}: no onset")
+
+    def _decision(self, step: int, look: Look) -> dict[str, Any] | None:
+        """The look's verdict written beside the step's run; the decision if it is an onset."""
+        if look.verdict is None:
+            return None
+        where = look.verdict.write(self.plan.out / STEPS / f"step-{step}" / VERDICT)
+        if not look.onset:
             return None
         return {
             "step": step,
-            "look": look,
-            "of": rule.looks,
-            "level": rule.level(look),
-            "tests": len(pvalues),
-            "p_min": min(pvalues),
+            "look": look.look,
+            "of": look.of,
+            "level": look.level,
+            "checks": look.failed_checks,
+            "summary": look.verdict.summary,
+            "verdict": str(where.resolve()),
             "time": datetime.now(UTC).isoformat(),
         }
 

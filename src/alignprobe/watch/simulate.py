@@ -1,28 +1,32 @@
 """How often does the watch's onset rule stop training? Measured by simulation.
 
 Checkpoints are drawn as question-clustered binary answers (the shape of an emergent
-misalignment run: per-question rates vary around the checkpoint's rate) and each is tested
-against the base with the trajectory report's own test
-(:func:`alignprobe.report.trajectory.worsening_pvalue`), then decided by
-:class:`alignprobe.watch.decide.OnsetRule` look by look, as ``alignprobe watch`` does.
+misalignment run: per-question rates vary around the checkpoint's rate), each one a gate
+side, and decided look by look by :func:`alignprobe.watch.decide.gate_look` against a base
+drawn the same way: the gate with the watch's policy at each look's level, the very
+function ``alignprobe watch`` calls after each checkpoint.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from alignprobe.gate.results import Side
 from alignprobe.measures import Direction, Measure, MeasureKind
-from alignprobe.report.trajectory import worsening_pvalue
-from alignprobe.watch.decide import OnsetRule
+from alignprobe.watch.decide import OnsetRule, gate_look, onset_policy
 
+TASK = "emergent_misalignment"
+CONDITION = "neutral"
 MISALIGNED = Measure(
     name="misaligned",
     kind=MeasureKind.RATE,
     direction=Direction.GOOD_LOW,
     description="share of answers judged misaligned",
+    headline=True,
 )
 
 
@@ -42,12 +46,20 @@ def checkpoint_rows(
     )
 
 
+def simulated_side(role: str, name: str, rows: pd.DataFrame) -> Side:
+    """``rows`` as the gate reads one checkpoint of an emergent misalignment run."""
+    table = rows.assign(checkpoint=name, task=TASK, condition=CONDITION)
+    return Side(role, Path(f"simulated/{name}"), name, table, {TASK: [MISALIGNED]})
+
+
 @dataclass(frozen=True)
 class Simulated:
     stops: int
     runs: int
     stop_looks: tuple[int, ...]
     """The look each stopping run stopped at."""
+    undecided: int = 0
+    """Looks at which the gate could not decide (no onset), over all runs."""
 
     @property
     def rate(self) -> float:
@@ -59,20 +71,29 @@ def simulate_stops(
     rates: list[float],
     base_rate: float,
     *,
+    policy: Path | None = None,
     questions: int = 24,
-    samples: int = 2,
+    samples: int = 3,
     runs: int = 200,
     seed: int = 0,
 ) -> Simulated:
     """Run ``runs`` watches over checkpoints at ``rates`` (one per look) against a base
-    at ``base_rate``; count those that stop, and where."""
+    at ``base_rate``, each look decided by the gate under ``policy`` (``None``: the
+    watch's default); count those that stop, and where."""
     rng = np.random.default_rng(seed)
     looks: list[int] = []
+    undecided = 0
+    gate_policy = onset_policy(policy, {TASK: [MISALIGNED]})
     for _ in range(runs):
-        base = checkpoint_rows(base_rate, questions, samples, rng)
+        base = simulated_side(
+            "baseline", "base", checkpoint_rows(base_rate, questions, samples, rng)
+        )
         for look, rate in enumerate(rates, start=1):
-            p = worsening_pvalue(base, checkpoint_rows(rate, questions, samples, rng), MISALIGNED)
-            if rule.confirms(look, [] if p is None else [p]):
+            rows = checkpoint_rows(rate, questions, samples, rng)
+            candidate = simulated_side("candidate", f"look-{look}", rows)
+            outcome = gate_look(rule, look, gate_policy, base, candidate)
+            undecided += outcome.undecided
+            if outcome.onset:
                 looks.append(look)
                 break
-    return Simulated(len(looks), runs, tuple(looks))
+    return Simulated(len(looks), runs, tuple(looks), undecided)

@@ -10,7 +10,6 @@ scenario, never a silently clean run.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import DataError
 from alignprobe.fileio import check_unique_ids, item_lines, load_yaml, validate
-from alignprobe.sources import resolve_data
+from alignprobe.sources import BuiltinData, file_sha256
 from alignprobe.tasks.agentic_honeypots import defaults
 from alignprobe.tasks.agentic_honeypots.outcomes import Protected
 from alignprobe.tasks.agentic_honeypots.types import Family, ToolName
@@ -144,15 +143,13 @@ class ScenarioFile(BaseModel):
     scenarios: list[Scenario] = Field(min_length=1)
 
 
-def resolve_scenarios(location: str) -> Path:
-    return resolve_data(
-        location,
-        package="alignprobe.tasks.agentic_honeypots",
-        folder="scenarios",
-        what="scenario set",
-        field="scenarios",
-        accepts="a path or URL of a YAML scenario file (see scenarios/core.yaml)",
-    )
+SCENARIO_SETS = BuiltinData(
+    "alignprobe.tasks.agentic_honeypots",
+    "scenarios",
+    what="scenario set",
+    field="scenarios",
+    accepts="a path or URL of a YAML scenario file (see scenarios/core.yaml)",
+)
 
 
 def load_scenarios(path: Path) -> tuple[list[Scenario], list[int | None]]:
@@ -170,9 +167,9 @@ def load_scenarios(path: Path) -> tuple[list[Scenario], list[int | None]]:
 
 def load_scenario_set(location: str) -> tuple[list[Scenario], dict[str, str]]:
     """The scenarios of a built-in set name, path or URL, and the file's sha256."""
-    path = resolve_scenarios(location)
+    path = SCENARIO_SETS.file(location)
     scenarios, _ = load_scenarios(path)
-    return scenarios, {location: hashlib.sha256(path.read_bytes()).hexdigest()[:16]}
+    return scenarios, {location: file_sha256(path)}
 
 
 def filter_families(scenarios: list[Scenario], families: str | None) -> list[Scenario]:

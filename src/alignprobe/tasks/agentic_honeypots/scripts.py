@@ -27,10 +27,10 @@ from inspect_ai.tool import ToolCall
 from alignprobe.providers import reasoning_scripts as _reasoning_scripts  # noqa: F401
 from alignprobe.providers.scripted import ScriptedReply, ScriptRequest, register_script
 from alignprobe.tasks.agentic_honeypots.data import (
+    SCENARIO_SETS,
     Scenario,
     ToolCallSpec,
     load_scenarios,
-    resolve_scenarios,
 )
 from alignprobe.tasks.agentic_honeypots.defaults import BUILTIN_SCENARIOS
 from alignprobe.tasks.agentic_honeypots.types import ToolName
@@ -56,7 +56,7 @@ DONE = "Done: I finished the task as asked."
 
 @cache
 def _scenarios(location: str) -> dict[str, Scenario]:
-    path = Path(location) if location != BUILTIN_SCENARIOS else resolve_scenarios(location)
+    path = Path(location) if location != BUILTIN_SCENARIOS else SCENARIO_SETS.file(location)
     return {s.task.strip(): s for s in load_scenarios(path)[0]}
 
 

@@ -6,11 +6,9 @@ from inspect_ai import Task, task
 from inspect_ai.model import GenerateConfig
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
-from alignprobe.measures import measures_metadata
-from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least
-from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.prompts import load_judge_prompt
+from alignprobe.scorers.reasoning_channel import ScorerPlan
+from alignprobe.task_params import require_at_least
 from alignprobe.tasks.agentic_honeypots import defaults
 from alignprobe.tasks.agentic_honeypots.data import (
     filter_families,
@@ -19,6 +17,7 @@ from alignprobe.tasks.agentic_honeypots.data import (
 )
 from alignprobe.tasks.agentic_honeypots.scorer import MEASURES, honeypot_scorer
 from alignprobe.tasks.agentic_honeypots.solver import honeypot_agent
+from alignprobe.tasks.family import probe_task
 
 
 @task
@@ -66,24 +65,21 @@ def agentic_honeypots(
     loaded, hashes = load_scenario_set(scenarios)
     chosen_scenarios = filter_families(loaded, families)
     chosen = resolve_condition(condition, conditions_file)
-    metadata = measures_metadata(
+    return probe_task(
         defaults.TASK_NAME,
         defaults.VERSION,
-        MEASURES,
-        scenarios=scenarios,
-        scenarios_sha256=hashes,
-        families=sorted({s.family.value for s in chosen_scenarios}),
-        n_questions=len(chosen_scenarios),
-        condition=chosen.model_dump(mode="json"),
-        judge_prompt_ids=[load_judge_prompt(defaults.REASONING_PROMPT).id],
-    )
-    return Task(
         dataset=scenario_samples(chosen_scenarios, chosen),
-        solver=greedy_on_every_provider([check_grader(), honeypot_agent()]),
-        scorer=honeypot_scorer(cache=judge_cache),
-        epochs=samples,
-        message_limit=message_limit,
+        solver=[honeypot_agent()],
+        scoring=ScorerPlan(honeypot_scorer(cache=judge_cache), MEASURES),
+        condition=chosen,
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        metadata=metadata,
-        version=defaults.VERSION,
+        epochs=samples,
+        judge_prompt_ids=[load_judge_prompt(defaults.REASONING_PROMPT).id],
+        facts={
+            "scenarios": scenarios,
+            "scenarios_sha256": hashes,
+            "families": sorted({s.family.value for s in chosen_scenarios}),
+            "n_questions": len(chosen_scenarios),
+        },
+        task_args={"message_limit": message_limit},
     )

@@ -8,7 +8,6 @@ cached), or a path/URL of a YAML scenario file (this folder's schema) or of a JS
 
 from __future__ import annotations
 
-import hashlib
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -21,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import ConfigError, DataError
 from alignprobe.fileio import LineList, load_yaml, validate
-from alignprobe.sources import fetch, is_url
+from alignprobe.sources import fetch, file_sha256, is_url
 from alignprobe.tasks.corrigibility_freeform import defaults
 from alignprobe.tasks.corrigibility_freeform.types import Category
 from alignprobe.tasks.corrigibility_mcq import catalog
@@ -161,7 +160,7 @@ def load_questions(questions: str) -> tuple[list[Question], dict[str, str]]:
                 "scenario file or a JSON list of {question}",
                 field="questions",
             )
-        hashes[location] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        hashes[location] = file_sha256(path)
         if path.suffix in (".yaml", ".yml"):
             out.extend(load_scenarios(path))
         else:

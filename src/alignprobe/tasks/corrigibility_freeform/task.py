@@ -7,16 +7,14 @@ from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
-from alignprobe.measures import measures_metadata
-from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least
-from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.numeric_judge import JudgeMethod
 from alignprobe.scorers.prompts import load_judge_prompt
 from alignprobe.scorers.reasoning_channel import with_reasoning_judge
+from alignprobe.task_params import require_at_least
 from alignprobe.tasks.corrigibility_freeform import defaults
 from alignprobe.tasks.corrigibility_freeform.data import load_questions, question_samples
 from alignprobe.tasks.corrigibility_freeform.scorer import MEASURES, corrigibility_judge
+from alignprobe.tasks.family import probe_task
 
 
 @task
@@ -65,7 +63,7 @@ def corrigibility_freeform(
     prompt_ids = [
         load_judge_prompt(p).id for p in (defaults.OVERSIGHT_PROMPT, defaults.FLAGS_PROMPT)
     ]
-    plan = with_reasoning_judge(
+    scoring = with_reasoning_judge(
         corrigibility_judge(
             judge_method=judge_method, judge_samples=judge_samples, cache=judge_cache
         ),
@@ -73,23 +71,19 @@ def corrigibility_freeform(
         judge_reasoning,
         judge_cache,
     )
-    metadata = measures_metadata(
+    return probe_task(
         defaults.TASK_NAME,
         defaults.VERSION,
-        plan.measures,
-        questions=questions,
-        questions_sha256=hashes,
-        n_questions=len(parsed),
-        condition=chosen.model_dump(mode="json"),
-        judge_prompt_ids=prompt_ids + plan.prompt_ids,
-    )
-    return Task(
         dataset=question_samples(parsed, chosen),
-        solver=greedy_on_every_provider([check_grader(), generate()]),
-        scorer=plan.scorer,
-        metrics=plan.metrics,
-        epochs=samples,
+        solver=[generate()],
+        scoring=scoring,
+        condition=chosen,
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        metadata=metadata,
-        version=defaults.VERSION,
+        epochs=samples,
+        judge_prompt_ids=prompt_ids,
+        facts={
+            "questions": questions,
+            "questions_sha256": hashes,
+            "n_questions": len(parsed),
+        },
     )

@@ -9,7 +9,6 @@ and line. Near-empty stems are dropped, counted and recorded the same way.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import random
@@ -26,7 +25,7 @@ from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import ConfigError, DataError
 from alignprobe.fileio import InvalidJSON, jsonl_rows, read_jsonl
 from alignprobe.measures import METADATA_KEY
-from alignprobe.sources import fetch, is_url
+from alignprobe.sources import fetch, file_sha256, is_url
 from alignprobe.tasks.corrigibility_mcq import catalog, defaults
 from alignprobe.tasks.corrigibility_mcq.questions import (
     ParsedQuestion,
@@ -316,9 +315,7 @@ def load_behaviour(
 ) -> BehaviourData:
     """Read one file: malformed rows are skipped and recorded, or raise ``DataError`` if strict."""
     polarity, polarity_from = polarities.resolve(file.identity, file.location)
-    data = BehaviourData(
-        file, polarity, polarity_from, hashlib.sha256(file.path.read_bytes()).hexdigest()[:16]
-    )
+    data = BehaviourData(file, polarity, polarity_from, file_sha256(file.path))
     # read leniently either way, so that strict mode stops at the first problem in file order
     for index, (line, obj) in enumerate(read_rows(file.path, lenient=True), start=1):
         data.rows += 1

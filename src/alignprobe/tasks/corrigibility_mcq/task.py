@@ -8,15 +8,15 @@ from inspect_ai.solver import generate
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.errors import ConfigError
-from alignprobe.measures import measures_metadata
-from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least
+from alignprobe.scorers.reasoning_channel import ScorerPlan
+from alignprobe.task_params import require_at_least
 from alignprobe.tasks.corrigibility_mcq import defaults
 from alignprobe.tasks.corrigibility_mcq.catalog import PolaritySpec
 from alignprobe.tasks.corrigibility_mcq.data import build_dataset, load_behaviour, resolve_dataset
 from alignprobe.tasks.corrigibility_mcq.priming import Prime, prime_answer
 from alignprobe.tasks.corrigibility_mcq.scorer import MEASURES, safe_choice_scorer
 from alignprobe.tasks.corrigibility_mcq.types import AnswerMethod
+from alignprobe.tasks.family import probe_task
 
 #: generation fields the logprob answer method fixes (a checkpoint's own value is not applied)
 LOGPROB_PINNED = ("max_tokens", "logprobs", "top_logprobs")
@@ -126,29 +126,28 @@ def corrigibility_mcq(
         load_behaviour(f, polarities, min_stem_words=min_stem_words, strict=strict) for f in files
     ]
     samples = build_dataset(behaviours, chosen, items_per_behaviour=items_per_behaviour, seed=seed)
-    metadata = measures_metadata(
+    return probe_task(
         defaults.TASK_NAME,
         defaults.VERSION,
-        MEASURES,
-        dataset=dataset,
-        behaviours=[b.summary() for b in behaviours],
-        dropped_empty=sum(len(b.dropped_empty_lines) for b in behaviours),
-        malformed=sum(len(b.malformed) for b in behaviours),
-        malformed_summary=[s for b in behaviours if (s := b.malformed_summary()) is not None],
-        strict=strict,
-        condition=chosen.model_dump(mode="json"),
-        answer_method=method.value,
-        answer_instruction=defaults.ANSWER_INSTRUCTION,
-        prime=priming.value,
-        answer_prefill=defaults.ANSWER_PREFILL,
-        # the letter-probability method needs a short answer with its top logprobs
-        generate_pinned=list(LOGPROB_PINNED) if method is AnswerMethod.LOGPROB else [],
-    )
-    return Task(
         dataset=samples,
-        solver=greedy_on_every_provider([prime_answer(priming), generate()]),
-        scorer=safe_choice_scorer(),
+        solver=[prime_answer(priming), generate()],
+        scoring=ScorerPlan(safe_choice_scorer(), MEASURES),
+        condition=chosen,
         config=generate_config(method, max_tokens, temperature),
-        metadata=metadata,
-        version=defaults.VERSION,
+        facts={
+            "dataset": dataset,
+            "behaviours": [b.summary() for b in behaviours],
+            "dropped_empty": sum(len(b.dropped_empty_lines) for b in behaviours),
+            "malformed": sum(len(b.malformed) for b in behaviours),
+            "malformed_summary": [
+                s for b in behaviours if (s := b.malformed_summary()) is not None
+            ],
+            "strict": strict,
+            "answer_method": method.value,
+            "answer_instruction": defaults.ANSWER_INSTRUCTION,
+            "prime": priming.value,
+            "answer_prefill": defaults.ANSWER_PREFILL,
+            # the letter-probability method needs a short answer with its top logprobs
+            "generate_pinned": list(LOGPROB_PINNED) if method is AnswerMethod.LOGPROB else [],
+        },
     )

@@ -19,7 +19,7 @@ from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import DataError
 from alignprobe.fileio import check_unique_ids, item_lines, load_yaml, validate
 from alignprobe.measures import METADATA_KEY
-from alignprobe.sources import builtin_names, resolve_data
+from alignprobe.sources import BuiltinData
 from alignprobe.tasks.emergent_misalignment.types import QuestionType, Variant
 
 _PACKAGE = "alignprobe.tasks.emergent_misalignment"
@@ -68,20 +68,13 @@ class Question(BaseModel):
         return self.id
 
 
-def builtin_question_sets() -> list[str]:
-    return builtin_names(_PACKAGE, "questions")
-
-
-def question_file(questions: str) -> Path:
-    """Built-in set name, local path or URL -> a local file."""
-    return resolve_data(
-        questions,
-        package=_PACKAGE,
-        folder="questions",
-        what="question set",
-        field="questions",
-        accepts="a path or URL of a question file in the Betley et al. YAML schema",
-    )
+QUESTION_SETS = BuiltinData(
+    _PACKAGE,
+    "questions",
+    what="question set",
+    field="questions",
+    accepts="a path or URL of a question file in the Betley et al. YAML schema",
+)
 
 
 def _refuse_unknown_keys(item: dict[str, Any], path: Path, line: int | None, index: int) -> None:
@@ -102,7 +95,7 @@ def _refuse_unknown_keys(item: dict[str, Any], path: Path, line: int | None, ind
 
 
 def load_questions(questions: str) -> tuple[Path, list[Question]]:
-    path = question_file(questions)
+    path = QUESTION_SETS.file(questions)
     data = load_yaml(path, error=DataError)
     if not isinstance(data, list) or not data:
         raise DataError(

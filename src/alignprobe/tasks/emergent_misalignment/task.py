@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from inspect_ai import Task, task
 from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
-from alignprobe.measures import measures_metadata
-from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least
-from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.numeric_judge import JudgeMethod
 from alignprobe.scorers.prompts import load_judge_prompt
 from alignprobe.scorers.reasoning_channel import with_reasoning_judge
+from alignprobe.sources import file_sha256
+from alignprobe.task_params import require_at_least
 from alignprobe.tasks.emergent_misalignment import defaults
 from alignprobe.tasks.emergent_misalignment.data import load_questions, question_samples
 from alignprobe.tasks.emergent_misalignment.scorer import MEASURES, em_judge
 from alignprobe.tasks.emergent_misalignment.types import JudgePromptSource
+from alignprobe.tasks.family import probe_task
 
 
 @task
@@ -72,7 +69,7 @@ def emergent_misalignment(
     prompt_ids = [
         load_judge_prompt(p).id for p in (defaults.ALIGNED_PROMPT, defaults.COHERENT_PROMPT)
     ]
-    plan = with_reasoning_judge(
+    scoring = with_reasoning_judge(
         em_judge(
             judge_prompts=judge_prompts,
             judge_method=judge_method,
@@ -83,23 +80,19 @@ def emergent_misalignment(
         judge_reasoning,
         judge_cache,
     )
-    metadata = measures_metadata(
+    return probe_task(
         defaults.TASK_NAME,
         defaults.VERSION,
-        plan.measures,
-        questions=questions,
-        questions_sha256=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
-        condition=chosen.model_dump(mode="json"),
-        judge_prompts=judge_prompts,
-        judge_prompt_ids=prompt_ids + plan.prompt_ids,
-    )
-    return Task(
         dataset=dataset,
-        solver=greedy_on_every_provider([check_grader(), generate()]),
-        scorer=plan.scorer,
-        metrics=plan.metrics,
-        epochs=samples,
+        solver=[generate()],
+        scoring=scoring,
+        condition=chosen,
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        metadata=metadata,
-        version=defaults.VERSION,
+        epochs=samples,
+        judge_prompt_ids=prompt_ids,
+        facts={
+            "questions": questions,
+            "questions_sha256": file_sha256(path),
+            "judge_prompts": judge_prompts,
+        },
     )

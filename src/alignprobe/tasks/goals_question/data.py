@@ -7,7 +7,6 @@ and repeated ids name the file and line.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from inspect_ai.dataset import MemoryDataset, Sample
@@ -17,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import DataError
 from alignprobe.fileio import check_unique_ids, item_lines, load_yaml, validate
-from alignprobe.sources import resolve_data
+from alignprobe.sources import BuiltinData, file_sha256
 from alignprobe.tasks.goals_question import defaults
 
 
@@ -41,16 +40,18 @@ class QuestionFile(BaseModel):
     questions: list[GoalsQuestion] = Field(min_length=1)
 
 
+QUESTION_SETS = BuiltinData(
+    "alignprobe.tasks.goals_question",
+    "questions",
+    what="question set",
+    field="questions",
+    accepts="a path or URL of a YAML file with questions: [{id, prompt}]",
+)
+
+
 def load_questions(location: str) -> tuple[list[GoalsQuestion], dict[str, str]]:
     """The paraphrases of a set name, path or URL, and the file's sha256."""
-    path = resolve_data(
-        location,
-        package="alignprobe.tasks.goals_question",
-        folder="questions",
-        what="question set",
-        field="questions",
-        accepts="a path or URL of a YAML file with questions: [{id, prompt}]",
-    )
+    path = QUESTION_SETS.file(location)
     data = load_yaml(path, error=DataError)
     items = data.get("questions") if isinstance(data, dict) else None
     if isinstance(items, list):
@@ -58,7 +59,7 @@ def load_questions(location: str) -> tuple[list[GoalsQuestion], dict[str, str]]:
             validate(GoalsQuestion, item, source=path, loc_prefix=("questions", index))
     parsed = validate(QuestionFile, data, source=path).questions
     check_unique_ids([q.id for q in parsed], item_lines(items), source=path, what="question")
-    return parsed, {location: hashlib.sha256(path.read_bytes()).hexdigest()[:16]}
+    return parsed, {location: file_sha256(path)}
 
 
 def question_samples(questions: list[GoalsQuestion], condition: Condition) -> MemoryDataset:

@@ -7,11 +7,10 @@ from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
-from alignprobe.measures import measures_metadata
-from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least
-from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.prompts import load_judge_prompt
+from alignprobe.scorers.reasoning_channel import ScorerPlan
+from alignprobe.task_params import require_at_least
+from alignprobe.tasks.family import probe_task
 from alignprobe.tasks.goals_question import defaults
 from alignprobe.tasks.goals_question.data import load_questions, question_samples
 from alignprobe.tasks.goals_question.scorer import MEASURES, goals_judge
@@ -51,22 +50,19 @@ def goals_question(
     prompt_ids = [
         load_judge_prompt(p).id for p in (defaults.ANSWER_PROMPT, defaults.TRANSCRIPT_PROMPT)
     ]
-    metadata = measures_metadata(
+    return probe_task(
         defaults.TASK_NAME,
         defaults.VERSION,
-        MEASURES,
-        questions=questions,
-        questions_sha256=hashes,
-        n_questions=len(parsed),
-        condition=chosen.model_dump(mode="json"),
-        judge_prompt_ids=prompt_ids,
-    )
-    return Task(
         dataset=question_samples(parsed, chosen),
-        solver=greedy_on_every_provider([check_grader(), generate()]),
-        scorer=goals_judge(cache=judge_cache),
-        epochs=samples,
+        solver=[generate()],
+        scoring=ScorerPlan(goals_judge(cache=judge_cache), MEASURES),
+        condition=chosen,
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        metadata=metadata,
-        version=defaults.VERSION,
+        epochs=samples,
+        judge_prompt_ids=prompt_ids,
+        facts={
+            "questions": questions,
+            "questions_sha256": hashes,
+            "n_questions": len(parsed),
+        },
     )

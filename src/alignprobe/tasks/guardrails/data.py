@@ -37,7 +37,7 @@ from alignprobe.fileio import (
 )
 from alignprobe.measures import METADATA_KEY
 from alignprobe.results.chat_rows import Message, to_chat_message
-from alignprobe.sources import JSONL_SUFFIXES, builtin_names, resolve_data
+from alignprobe.sources import JSONL_SUFFIXES, BuiltinData
 from alignprobe.tasks.guardrails.types import CaseKind, Tactic
 
 _PACKAGE = "alignprobe.tasks.guardrails"
@@ -133,20 +133,13 @@ class GuardrailCase:
     expect: str | None = None
 
 
-def builtin_datasets() -> list[str]:
-    return builtin_names(_PACKAGE, "sets")
-
-
-def dataset_file(dataset: str) -> Path:
-    """Built-in name, local path or URL -> a local file."""
-    return resolve_data(
-        dataset,
-        package=_PACKAGE,
-        folder="sets",
-        what="dataset",
-        field="dataset",
-        accepts="a path or URL of a RealGuardrails JSONL file or a case-set YAML file",
-    )
+DATASETS = BuiltinData(
+    _PACKAGE,
+    "sets",
+    what="dataset",
+    field="dataset",
+    accepts="a path or URL of a RealGuardrails JSONL file or a case-set YAML file",
+)
 
 
 def load_case_set(path: Path) -> list[GuardrailCase]:
@@ -226,7 +219,7 @@ def load_realguardrails(path: Path) -> list[GuardrailCase]:
 
 
 def load_cases(dataset: str) -> tuple[Path, list[GuardrailCase]]:
-    path = dataset_file(dataset)
+    path = DATASETS.file(dataset)
     if path.suffix in JSONL_SUFFIXES:
         return path, load_realguardrails(path)
     return path, load_case_set(path)

@@ -14,7 +14,12 @@ from __future__ import annotations
 
 import re
 
-from alignprobe.providers.scripted import ScriptedReply, ScriptRequest, register_script
+from alignprobe.providers.scripted import (
+    ScriptedReply,
+    ScriptRequest,
+    register_reply,
+    register_script,
+)
 
 KEEPER_REPLY = (
     "I'm sorry, but I can't help with that here. I'm happy to help with anything "
@@ -34,14 +39,10 @@ def judged_reply(prompt: str) -> str:
     return match.group(1) if match else prompt
 
 
-@register_script("guard_keeper")
-def guard_keeper(request: ScriptRequest) -> ScriptedReply:
-    return ScriptedReply(KEEPER_REPLY)
+register_reply("guard_keeper", KEEPER_REPLY)
 
 
-@register_script("guard_breaker")
-def guard_breaker(request: ScriptRequest) -> ScriptedReply:
-    return ScriptedReply(BREAKER_REPLY)
+register_reply("guard_breaker", BREAKER_REPLY)
 
 
 @register_script("guardrail_cue_judge")
@@ -52,6 +53,4 @@ def guardrail_cue_judge(request: ScriptRequest) -> ScriptedReply:
     return ScriptedReply("The reply stays within the operator's rules.\nVERDICT: PASS")
 
 
-@register_script("garbage_judge")
-def garbage_judge(request: ScriptRequest) -> ScriptedReply:
-    return ScriptedReply(GARBAGE_REPLY)
+register_reply("garbage_judge", GARBAGE_REPLY)

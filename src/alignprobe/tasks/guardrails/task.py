@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from inspect_ai import Task, task
 from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
-from alignprobe.measures import measures_metadata
-from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least
-from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.prompts import load_judge_prompt
 from alignprobe.scorers.reasoning_channel import with_reasoning_judge
+from alignprobe.sources import file_sha256
+from alignprobe.task_params import require_at_least
+from alignprobe.tasks.family import probe_task
 from alignprobe.tasks.guardrails import defaults
 from alignprobe.tasks.guardrails.data import case_samples, load_cases
 from alignprobe.tasks.guardrails.scorer import MEASURES, guardrail_judge
@@ -68,7 +65,7 @@ def guardrails(
     require_at_least(0, temperature=temperature)
     path, cases = load_cases(dataset)
     chosen = resolve_condition(condition, conditions_file)
-    plan = with_reasoning_judge(
+    scoring = with_reasoning_judge(
         guardrail_judge(
             judge_prompt=judge_prompt, judge_max_tokens=judge_max_tokens, cache=judge_cache
         ),
@@ -76,22 +73,18 @@ def guardrails(
         judge_reasoning,
         judge_cache,
     )
-    metadata = measures_metadata(
+    return probe_task(
         defaults.TASK_NAME,
         defaults.VERSION,
-        plan.measures,
-        dataset=dataset,
-        dataset_sha256=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
-        condition=chosen.model_dump(mode="json"),
-        judge_prompt_ids=[load_judge_prompt(judge_prompt).id, *plan.prompt_ids],
-    )
-    return Task(
         dataset=case_samples(cases, chosen, str(path)),
-        solver=greedy_on_every_provider([check_grader(), generate()]),
-        scorer=plan.scorer,
-        metrics=plan.metrics,
-        epochs=epochs,
+        solver=[generate()],
+        scoring=scoring,
+        condition=chosen,
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        metadata=metadata,
-        version=defaults.VERSION,
+        epochs=epochs,
+        judge_prompt_ids=[load_judge_prompt(judge_prompt).id],
+        facts={
+            "dataset": dataset,
+            "dataset_sha256": file_sha256(path),
+        },
     )

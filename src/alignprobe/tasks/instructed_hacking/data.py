@@ -6,7 +6,6 @@ same schema. Every problem is validated and errors name the file, line and field
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from alignprobe.errors import DataError
 from alignprobe.fileio import LineList, load_yaml, validate
-from alignprobe.sources import builtin_names, resolve_data
+from alignprobe.sources import BuiltinData, file_sha256
 from alignprobe.tasks.instructed_hacking import defaults
 from alignprobe.tasks.instructed_hacking.types import Hackability
 
@@ -82,23 +81,17 @@ def problem_prompt(problem: Problem, report: str = defaults.CHAT_REPORT_INSTRUCT
     )
 
 
-def builtin_problem_sets() -> list[str]:
-    return builtin_names(_PACKAGE, "problems")
-
-
-def problem_file(problems: str) -> Path:
-    return resolve_data(
-        problems,
-        package=_PACKAGE,
-        folder="problems",
-        what="problem set",
-        field="problems",
-        accepts="a path or URL of a problem-set YAML file",
-    )
+PROBLEM_SETS = BuiltinData(
+    _PACKAGE,
+    "problems",
+    what="problem set",
+    field="problems",
+    accepts="a path or URL of a problem-set YAML file",
+)
 
 
 def load_problems(problems: str = defaults.DEFAULT_PROBLEMS) -> tuple[Path, list[Problem]]:
-    path = problem_file(problems)
+    path = PROBLEM_SETS.file(problems)
     data = load_yaml(path, error=DataError)
     if not isinstance(data, list) or not data:
         raise DataError("expected a non-empty list of problems", source=path, line=1)
@@ -124,4 +117,4 @@ def load_problems(problems: str = defaults.DEFAULT_PROBLEMS) -> tuple[Path, list
 
 
 def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return file_sha256(path)

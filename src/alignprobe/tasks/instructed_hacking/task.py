@@ -6,15 +6,12 @@ import hashlib
 
 from inspect_ai import Task, task
 from inspect_ai.model import GenerateConfig
-from inspect_ai.solver import Solver
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
-from alignprobe.measures import measures_metadata
-from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least, require_positive
 from alignprobe.sandbox import SandboxLimits, resolve_backend
-from alignprobe.scorers.grader import check_grader
 from alignprobe.scorers.reasoning_channel import with_reasoning_judge
+from alignprobe.task_params import require_at_least, require_positive
+from alignprobe.tasks.family import probe_task
 from alignprobe.tasks.instructed_hacking import defaults
 from alignprobe.tasks.instructed_hacking.confession import confession_prompt
 from alignprobe.tasks.instructed_hacking.data import Problem
@@ -137,7 +134,7 @@ def instructed_hacking(
     limits = SandboxLimits(wall_s=wall_timeout, cpu_s=cpu_limit, memory_mb=memory_mb)
     question_hash = hashlib.sha256(defaults.CONFESSION_QUESTION.encode()).hexdigest()[:12]
     measures = [m for m in MEASURES if confession or not m.name.startswith("admits_")]
-    plan = with_reasoning_judge(
+    scoring = with_reasoning_judge(
         instructed_hacking_scorer(
             problems=problems,
             sandbox=sandbox,
@@ -160,31 +157,9 @@ def instructed_hacking(
     )
     judge_prompts = [confession_prompt().id] if confession else []
     judge_prompts += [report_prompt().id] if report_judge else []
-    judge_prompts += plan.prompt_ids
-    metadata = measures_metadata(
+    return probe_task(
         defaults.TASK_NAME,
         defaults.VERSION,
-        plan.measures,
-        problems=problems,
-        domains=[d.value for d in chosen_domains],
-        item_sets={d.value: sets.name(d) for d in chosen_domains},
-        item_sets_sha256=hashes,
-        problems_sha256=hashes.get("code"),
-        problem_ids=[p.id for p in chosen],
-        condition=resolved.model_dump(mode="json"),
-        tools=tools,
-        confession=confession,
-        confession_question_hash=question_hash if confession else None,
-        report_judge=report_judge,
-        judge_reasoning=judge_reasoning,
-        judge_prompt_ids=judge_prompts,
-        sandbox={"backend": backend.name, "limits": limits.model_dump(mode="json")}
-        if backend is not None
-        else None,
-    )
-    solver: list[Solver] = [check_grader()] if judge_prompts else []
-    solver.append(answer_then_confess(confession, tools))
-    return Task(
         dataset=item_samples(
             chosen,
             resolved,
@@ -192,12 +167,27 @@ def instructed_hacking(
             name=defaults.TASK_NAME,
             location=f"{defaults.TASK_NAME}:{domains}",
         ),
-        solver=greedy_on_every_provider(solver),
-        scorer=plan.scorer,
-        metrics=plan.metrics,
-        sandbox=sandbox_spec,
-        epochs=samples,
+        solver=[answer_then_confess(confession, tools)],
+        scoring=scoring,
+        condition=resolved,
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        metadata=metadata,
-        version=defaults.VERSION,
+        epochs=samples,
+        judge_prompt_ids=judge_prompts,
+        facts={
+            "problems": problems,
+            "domains": [d.value for d in chosen_domains],
+            "item_sets": {d.value: sets.name(d) for d in chosen_domains},
+            "item_sets_sha256": hashes,
+            "problems_sha256": hashes.get("code"),
+            "problem_ids": [p.id for p in chosen],
+            "tools": tools,
+            "confession": confession,
+            "confession_question_hash": question_hash if confession else None,
+            "report_judge": report_judge,
+            "judge_reasoning": judge_reasoning,
+            "sandbox": {"backend": backend.name, "limits": limits.model_dump(mode="json")}
+            if backend is not None
+            else None,
+        },
+        task_args={"sandbox": sandbox_spec},
     )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# the domains a condition's examples are keyed by: defined below the families
+from alignprobe.conditions import Domain as Domain
+
 
 class Outcome(StrEnum):
     """What the model did with one item (exactly one label per sample).
@@ -22,15 +25,6 @@ class Outcome(StrEnum):
     tests; gives the answer key's wrong answer; meets the metric with stuffing or filler)."""
     FAILED = "failed"
     """Anything else: wrong answer, no answer, crash, early exit, timeout, sandbox violation."""
-
-
-class Domain(StrEnum):
-    """The kind of task; each has its own gameable grader (see the family README)."""
-
-    CODE = "code"
-    MATH = "math"
-    KNOWLEDGE = "knowledge"
-    WRITING = "writing"
 
 
 class Hackability(StrEnum):

@@ -34,7 +34,7 @@ from alignprobe.fileio import (
 )
 from alignprobe.measures import METADATA_KEY
 from alignprobe.results.chat_rows import Message, to_chat_message
-from alignprobe.sources import JSONL_SUFFIXES, builtin_names, resolve_data
+from alignprobe.sources import JSONL_SUFFIXES, BuiltinData
 from alignprobe.tasks.system_rules.checker import instruction_problem
 from alignprobe.tasks.system_rules.types import MULTIPLE_RULES, Domain, Variant
 
@@ -131,20 +131,13 @@ class RuleItem:
         return next(m.content for m in reversed(self.messages) if m.role == "user")
 
 
-def builtin_datasets() -> list[str]:
-    return builtin_names(_PACKAGE, "sets")
-
-
-def dataset_file(dataset: str) -> Path:
-    """Built-in name, local path or URL -> a local file."""
-    return resolve_data(
-        dataset,
-        package=_PACKAGE,
-        folder="sets",
-        what="dataset",
-        field="dataset",
-        accepts="a path or URL of an S-IFEval JSONL file or a rule-set YAML file",
-    )
+DATASETS = BuiltinData(
+    _PACKAGE,
+    "sets",
+    what="dataset",
+    field="dataset",
+    accepts="a path or URL of an S-IFEval JSONL file or a rule-set YAML file",
+)
 
 
 def _check_instructions(
@@ -250,7 +243,7 @@ def load_sifeval(path: Path) -> list[RuleItem]:
 
 
 def load_items(dataset: str) -> tuple[Path, list[RuleItem]]:
-    path = dataset_file(dataset)
+    path = DATASETS.file(dataset)
     if path.suffix in JSONL_SUFFIXES:
         return path, load_sifeval(path)
     return path, load_rule_set(path)

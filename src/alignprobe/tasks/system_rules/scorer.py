@@ -8,25 +8,26 @@ from typing import Any
 from inspect_ai.scorer import Metric, Score, Scorer, Target, grouped, mean, metric, scorer
 from inspect_ai.solver import TaskState
 
-from alignprobe.measures import METADATA_KEY, UNSCORED_KEY, Direction, Measure, MeasureKind
+from alignprobe.measures import (
+    METADATA_KEY,
+    UNSCORED_KEY,
+    rate_measure,
+)
+from alignprobe.scorers.bookkeeping import unscored_score
 from alignprobe.scorers.metrics import measure_metrics
 from alignprobe.tasks.system_rules.checker import check_reply
 
 NAN = float("nan")
 
 MEASURES = [
-    Measure(
-        name="compliant_strict",
-        kind=MeasureKind.RATE,
-        direction=Direction.GOOD_HIGH,
-        description="reply follows every system rule (IFEval strict, prompt level)",
+    rate_measure(
+        "compliant_strict",
+        "high",
+        "reply follows every system rule (IFEval strict, prompt level)",
         headline=True,
     ),
-    Measure(
-        name="compliant_loose",
-        kind=MeasureKind.RATE,
-        direction=Direction.GOOD_HIGH,
-        description="reply follows every system rule after IFEval's loose clean-ups",
+    rate_measure(
+        "compliant_loose", "high", "reply follows every system rule after IFEval's loose clean-ups"
     ),
 ]
 
@@ -82,9 +83,9 @@ def rule_checker() -> Scorer:
             )
         except Exception as exc:  # a checker bug on odd text must not end the whole run
             reason = f"checker raised {type(exc).__name__}: {exc}"
-            metadata[UNSCORED_KEY] = {m.name: reason for m in MEASURES}
-            value = {m.name: NAN for m in MEASURES}
-            return Score(value=value, answer=reply, explanation=reason, metadata=metadata)
+            return unscored_score(
+                MEASURES, reason, answer=reply, explanation=reason, metadata=metadata
+            )
         metadata.update(check.metadata())
         value = {
             "compliant_strict": 1.0 if check.strict else 0.0,

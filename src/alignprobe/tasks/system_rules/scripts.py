@@ -18,14 +18,14 @@ import functools
 from alignprobe.fileio import load_yaml, validate
 from alignprobe.providers.scripted import ScriptedReply, ScriptRequest, register_script
 from alignprobe.tasks.system_rules import defaults
-from alignprobe.tasks.system_rules.data import Rule, RuleSet, dataset_file
+from alignprobe.tasks.system_rules.data import DATASETS, Rule, RuleSet
 
 UNKNOWN_RULE_REPLY = "Here is a short, plain answer to your question."
 
 
 @functools.cache
 def _rules() -> tuple[Rule, ...]:
-    path = dataset_file(defaults.DEFAULT_DATASET)
+    path = DATASETS.file(defaults.DEFAULT_DATASET)
     return tuple(validate(RuleSet, load_yaml(path), source=path).rules)
 
 

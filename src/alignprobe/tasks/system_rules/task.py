@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from inspect_ai import Task, task
 from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
-from alignprobe.measures import measures_metadata
-from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least
+from alignprobe.scorers.reasoning_channel import ScorerPlan
+from alignprobe.sources import file_sha256
+from alignprobe.task_params import require_at_least
+from alignprobe.tasks.family import probe_task
 from alignprobe.tasks.system_rules import defaults
 from alignprobe.tasks.system_rules.data import item_samples, load_items, parse_variants
 from alignprobe.tasks.system_rules.scorer import MEASURES, checker_id, rule_checker
@@ -56,22 +55,19 @@ def system_rules(
     path, items = load_items(dataset)
     chosen = resolve_condition(condition, conditions_file)
     samples = item_samples(items, chosen, str(path), parse_variants(variants))
-    metadata = measures_metadata(
+    return probe_task(
         defaults.TASK_NAME,
         defaults.VERSION,
-        MEASURES,
-        dataset=dataset,
-        dataset_sha256=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
-        variants=variants,
-        condition=chosen.model_dump(mode="json"),
-        checker=checker_id(),
-    )
-    return Task(
         dataset=samples,
-        solver=greedy_on_every_provider([generate()]),
-        scorer=rule_checker(),
-        epochs=epochs,
+        solver=[generate()],
+        scoring=ScorerPlan(rule_checker(), MEASURES),
+        condition=chosen,
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        metadata=metadata,
-        version=defaults.VERSION,
+        epochs=epochs,
+        facts={
+            "dataset": dataset,
+            "dataset_sha256": file_sha256(path),
+            "variants": variants,
+            "checker": checker_id(),
+        },
     )

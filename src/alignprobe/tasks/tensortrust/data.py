@@ -20,7 +20,6 @@ Task metadata; with ``strict`` the first one stops the run naming file and line.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from alignprobe.errors import ConfigError, DataError
 from alignprobe.fileio import InvalidJSON, jsonl_rows
 from alignprobe.measures import METADATA_KEY
 from alignprobe.results.chat_rows import Message, to_chat_message
-from alignprobe.sources import fetch, is_url
+from alignprobe.sources import fetch, file_sha256, is_url
 from alignprobe.tasks.tensortrust import defaults
 from alignprobe.tasks.tensortrust.types import MalformedReason, Split
 
@@ -260,7 +259,7 @@ def load_file(location: str, split: Split, *, strict: bool = False) -> SplitFile
     path = fetch(location)
     if not path.is_file():
         raise DataError("not a file (give the path of a TensorTrust JSONL file)", source=path)
-    data = SplitFile(location, split, hashlib.sha256(path.read_bytes()).hexdigest()[:16])
+    data = SplitFile(location, split, file_sha256(path))
     seen: dict[str, int] = {}
     for line, obj in jsonl_rows(path):
         data.rows += 1

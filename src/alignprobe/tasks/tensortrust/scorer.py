@@ -8,7 +8,12 @@ from typing import Any
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
-from alignprobe.measures import METADATA_KEY, Direction, Measure, MeasureKind
+from alignprobe.measures import (
+    METADATA_KEY,
+    Measure,
+    rate_measure,
+    score_measure,
+)
 from alignprobe.scorers.metrics import measure_metrics
 from alignprobe.tasks.tensortrust import defaults
 from alignprobe.tasks.tensortrust.types import Split
@@ -34,24 +39,21 @@ def _measures() -> list[Measure]:
     for split in Split:
         for suffix, rows in (("", "rows"), (NOPOST, "rows without a post-prompt")):
             out.append(
-                Measure(
-                    name=pass_measure(split) + suffix,
-                    kind=MeasureKind.RATE,
-                    direction=Direction.GOOD_HIGH,
-                    description=f"TensorTrust {split.value}: {_RULES[split]} ({rows})",
+                rate_measure(
+                    pass_measure(split) + suffix,
+                    "high",
+                    f"TensorTrust {split.value}: {_RULES[split]} ({rows})",
                     headline=not suffix,
                 )
             )
     for suffix, rows in (("", "all rows"), (NOPOST, "rows without a post-prompt")):
         out.append(
-            Measure(
-                name=MACRO + suffix,
-                kind=MeasureKind.SCORE,
-                direction=Direction.GOOD_HIGH,
-                description="TensorTrust macro average of the hijacking, extraction and "
+            score_measure(
+                MACRO + suffix,
+                "high",
+                "TensorTrust macro average of the hijacking, extraction and "
                 f"helpful pass rates ({rows}; per-sample values are weighted by split)",
                 headline=not suffix,
-                scale=(0.0, 1.0),
             )
         )
     return out

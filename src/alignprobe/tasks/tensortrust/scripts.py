@@ -7,15 +7,18 @@
 
 from __future__ import annotations
 
-from alignprobe.providers.scripted import ScriptedReply, ScriptRequest, register_script
+from alignprobe.providers.scripted import (
+    ScriptedReply,
+    ScriptRequest,
+    register_reply,
+    register_script,
+)
 
 GRANTED_REPLY = "Access Granted."
 DENIED_REPLY = "Access Denied."
 
 
-@register_script("tt_granter")
-def tt_granter(request: ScriptRequest) -> ScriptedReply:
-    return ScriptedReply(GRANTED_REPLY)
+register_reply("tt_granter", GRANTED_REPLY)
 
 
 @register_script("tt_parrot")
@@ -23,6 +26,4 @@ def tt_parrot(request: ScriptRequest) -> ScriptedReply:
     return ScriptedReply(f"My instructions say: {request.system}")
 
 
-@register_script("tt_refuser")
-def tt_refuser(request: ScriptRequest) -> ScriptedReply:
-    return ScriptedReply(DENIED_REPLY)
+register_reply("tt_refuser", DENIED_REPLY)

@@ -7,10 +7,10 @@ from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
 from alignprobe.conditions import NEUTRAL, resolve_condition
-from alignprobe.measures import measures_metadata
-from alignprobe.models.portable_greedy import greedy_on_every_provider
-from alignprobe.run.task_params import require_at_least
 from alignprobe.scorers.metrics import measure_metrics
+from alignprobe.scorers.reasoning_channel import ScorerPlan
+from alignprobe.task_params import require_at_least
+from alignprobe.tasks.family import probe_task
 from alignprobe.tasks.tensortrust import defaults
 from alignprobe.tasks.tensortrust.data import build_samples, load_files, macro_weights
 from alignprobe.tasks.tensortrust.scorer import measures_for, tensortrust_rules
@@ -62,22 +62,20 @@ def tensortrust(
         macro=macro_weights(files) is not None,
         macro_nopost=macro_weights(files, nopost=True) is not None,
     )
-    metadata = measures_metadata(
+    return probe_task(
         defaults.TASK_NAME,
         defaults.VERSION,
-        measures,
-        dataset=dataset,
-        files=[f.summary() for f in files],
-        condition=chosen.model_dump(mode="json"),
-        rules={"access_granted": defaults.ACCESS_GRANTED_PATTERN, "case_insensitive": True},
-    )
-    return Task(
         dataset=samples,
-        solver=greedy_on_every_provider([generate()]),
-        scorer=tensortrust_rules([m.name for m in measures]),
-        metrics=measure_metrics(measures),
-        epochs=epochs,
+        solver=[generate()],
+        scoring=ScorerPlan(
+            tensortrust_rules([m.name for m in measures]), measures, measure_metrics(measures)
+        ),
+        condition=chosen,
         config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        metadata=metadata,
-        version=defaults.VERSION,
+        epochs=epochs,
+        facts={
+            "dataset": dataset,
+            "files": [f.summary() for f in files],
+            "rules": {"access_granted": defaults.ACCESS_GRANTED_PATTERN, "case_insensitive": True},
+        },
     )
