@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,6 +137,7 @@ def tiny_experiment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         again = real_plan(root / "again", settings=settings)
         # the same command again, nothing cached but the adapters: the same answers
         mp.setenv("INSPECT_CACHE_DIR", str(root / "inspect-cache-again"))
+        shutil.rmtree(root / "cache" / "local-answers")
         run_demo(root / "again", again)
         yield out, (outcome, again)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,7 +155,14 @@ def smollm2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def _answers(
-    folder: Path, logs: Path, *, batch_size: int, connections: int, seed: int = 7, **config: object
+    folder: Path,
+    logs: Path,
+    *,
+    batch_size: int,
+    connections: int,
+    seed: int = 7,
+    answer_cache: bool = False,
+    **config: object,
 ) -> dict[tuple[object, int], str]:
     from inspect_ai import Task
     from inspect_ai import eval as inspect_eval
@@ -177,7 +185,9 @@ def _answers(
         solver=generate(),
         epochs=2,
     )
-    model = get_model(f"local/{folder}", batch_size=batch_size, memoize=False)
+    model = get_model(
+        f"local/{folder}", batch_size=batch_size, answer_cache=answer_cache, memoize=False
+    )
     log = inspect_eval(
         task,
         model=model,
@@ -219,3 +229,42 @@ def test_greedy_is_transformers_greedy(smollm2: Path, tmp_path: Path) -> None:
         out = model.generate(**ids, do_sample=False, max_new_tokens=12)
     expected = tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
     assert answers[("q0", 1)] == answers[("q0", 2)] == expected
+
+
+def test_the_answer_cache_keys_answers_by_what_decides_them(tmp_path: Path) -> None:
+    from alignprobe.providers.answer_cache import AnswerCache
+
+    weights = tmp_path / "ckpt"
+    weights.mkdir()
+    (weights / "model.safetensors").write_bytes(b"weights v1")
+    cache = AnswerCache(tmp_path / "answers", weights)
+    key = AnswerCache.key("prompt", 1, SAMPLING)
+    assert cache.get(key) is None
+    cache.put(key, {"output": "hello", "input_tokens": 3})
+    assert cache.get(key) == {"output": "hello", "input_tokens": 3}
+    assert key != AnswerCache.key("prompt", 2, SAMPLING)
+    assert key != AnswerCache.key("prompt!", 1, SAMPLING)
+    greedy = Sampling(8, 0.0, None, None, False, ())
+    assert key != AnswerCache.key("prompt", 1, greedy)
+    # re-trained weights in the same folder are another cache
+    (weights / "model.safetensors").write_bytes(b"weights v2")
+    retrained = AnswerCache(tmp_path / "answers", weights)
+    assert retrained.path != cache.path and retrained.get(key) is None
+    cache.close()
+    retrained.close()
+
+
+@pytest.mark.slow
+def test_kept_answers_are_the_answers_it_would_generate(smollm2: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    fresh = _answers(smollm2, tmp_path, batch_size=16, connections=32, temperature=1.0)
+    kept = _answers(
+        smollm2, tmp_path, batch_size=16, connections=32, temperature=1.0, answer_cache=True
+    )
+    again = _answers(
+        smollm2, tmp_path, batch_size=3, connections=2, temperature=1.0, answer_cache=True
+    )
+    assert fresh == kept == again
+    [db] = (Path(os.environ["ALIGNPROBE_CACHE"]) / "local-answers").glob("*.sqlite")
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM answers").fetchone() == (12,)

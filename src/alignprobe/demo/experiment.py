@@ -65,7 +65,8 @@ def checkpoints_yaml(
     common: dict[str, Any] = {
         "hf": base_name,
         "engine": "local",
-        "model_args": {"device": device},
+        # answers are a function of the sample: a second run reads them back
+        "model_args": {"device": device, "answer_cache": True},
         "generate": {"seed": seed},
     }
     run = f"alignprobe-demo-lora-{build.folder.name}"

@@ -17,6 +17,9 @@ function of the sample alone:
   only. On CPU a row's logits do not depend on the other rows of its batch (fp32; checked
   by ``tests/test_local_provider.py`` for this machine); on a GPU they may differ in the
   last bits, which can change a sampled token now and then.
+* **answers kept on request**: with the model arg ``answer_cache: true`` each answer is
+  stored under everything that decides it (:mod:`alignprobe.providers.answer_cache`), and
+  the same request later is read back instead of generated;
 * **no idle wait**: a batch starts as soon as the previous one is done (Inspect's ``hf/``
   provider waits for 2 s without a new request, then polls each result once a second).
 
@@ -32,6 +35,7 @@ import hashlib
 import time
 import weakref
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -54,6 +58,10 @@ from inspect_ai.model._providers.hf import (
 from inspect_ai.model._providers.util import HFHandler
 from inspect_ai.tool import ToolChoice, ToolInfo
 from transformers import LogitsProcessor, LogitsProcessorList
+
+from alignprobe.errors import ConfigError
+from alignprobe.models.base_models import cache_root
+from alignprobe.providers.answer_cache import AnswerCache
 
 #: the Inspect model name prefix of this provider
 LOCAL_PREFIX = "local/"
@@ -201,10 +209,19 @@ class LocalHuggingFaceAPI(HuggingFaceAPI):
         **model_args: Any,
     ) -> None:
         batch_size = int(model_args.pop("batch_size", None) or DEFAULT_BATCH_SIZE)
+        keep_answers = bool(model_args.pop("answer_cache", False))
         model_args.setdefault("dtype", torch.float32)
         super().__init__(model_name, base_url, api_key, config or GenerateConfig(), **model_args)
         self.model.eval()
         self.local_batch_size = batch_size
+        self.answers: AnswerCache | None = None
+        if keep_answers:
+            if not Path(model_name).is_dir():
+                raise ConfigError(
+                    f"answer_cache needs a local folder, not {model_name!r}",
+                    field="model_args.answer_cache",
+                )
+            self.answers = AnswerCache(cache_root() / "local-answers", Path(model_name))
         self._batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher] = (
             weakref.WeakKeyDictionary()
         )
@@ -306,6 +323,20 @@ class LocalHuggingFaceAPI(HuggingFaceAPI):
             )
         return outputs
 
+    async def _answer(self, prompt: str, seed: int, sampling: Sampling) -> GenerateOutput:
+        """From the answer cache where it holds this request, else generated (and kept)."""
+        key = None
+        if self.answers is not None and not sampling.logprobs:
+            key = AnswerCache.key(prompt, seed, sampling)
+            kept = self.answers.get(key)
+            if kept is not None:
+                return GenerateOutput(**kept, logprobs=None, hidden_states=None)
+        response = await self._batcher().submit(prompt, seed, sampling)
+        if key is not None and self.answers is not None:
+            fields = ("output", "input_tokens", "output_tokens", "total_tokens", "time")
+            self.answers.put(key, {name: getattr(response, name) for name in fields})
+        return response
+
     async def generate(
         self,
         input: list[ChatMessage],
@@ -316,7 +347,7 @@ class LocalHuggingFaceAPI(HuggingFaceAPI):
         handler = HFHandler(self.model_name, self.model_family()) if tools else None
         prompt = self.hf_chat(input, tools)
         seed = request_seed(config.seed, prompt, _sample_identity())
-        response = await self._batcher().submit(prompt, seed, self._sampling(config))
+        response = await self._answer(prompt, seed, self._sampling(config))
         final_logprobs = None
         if config.logprobs and response.logprobs is not None:
             final_logprobs = extract_logprobs(
