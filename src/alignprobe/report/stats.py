@@ -34,6 +34,8 @@ from scipy import stats as scipy_stats
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 
+from alignprobe.results.labels import as_text, cluster_codes
+
 __all__ = [
     "DEFAULT_CLUSTER",
     "DEFAULT_LEVEL",
@@ -152,7 +154,7 @@ def _values(df: pd.DataFrame, measure: str, cluster: str) -> tuple[FloatArray, n
     if cluster not in df.columns:
         raise KeyError(f"cluster column '{cluster}' not in table")
     values = pd.to_numeric(df[measure], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    groups = df[cluster].astype(str).to_numpy()
+    groups = cluster_codes(df[cluster])  # the intervals need which rows share a cluster
     keep = ~np.isnan(values)
     return values[keep], groups[keep]
 
@@ -287,8 +289,9 @@ def clustered_mean_ci(
 def cluster_summary(df: pd.DataFrame, measure: str, cluster: str = DEFAULT_CLUSTER) -> pd.DataFrame:
     """Per-cluster ``n`` (counted rows), ``total`` (sum) and ``mean``; index = cluster."""
     values = pd.to_numeric(df[measure], errors="coerce")
-    frame = pd.DataFrame({cluster: df[cluster].astype(str), "value": values}).dropna()
-    grouped = frame.groupby(cluster)["value"]
+    labels = as_text(df[cluster]).rename(cluster)
+    counted = values.notna() & labels.notna()
+    grouped = values[counted].groupby(labels[counted])
     out = pd.DataFrame({"n": grouped.count(), "total": grouped.sum()})
     out["mean"] = out["total"] / out["n"]
     return out
@@ -411,8 +414,8 @@ def paired_difference(
     else:
         keep = set(shared.index)
         p_value = _mcnemar_p(
-            base_df[base_df[cluster].astype(str).isin(keep)],
-            cand_df[cand_df[cluster].astype(str).isin(keep)],
+            base_df[as_text(base_df[cluster]).isin(keep)],
+            cand_df[as_text(cand_df[cluster]).isin(keep)],
             measure,
         )
     return PairedResult(
