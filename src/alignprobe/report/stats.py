@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats as scipy_stats
+from statsmodels.regression.linear_model import OLS  # not statsmodels.api: it imports all
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 
@@ -178,7 +178,7 @@ def _contain(
 def _cluster_variance(values: FloatArray, groups: npt.NDArray[Any]) -> float:
     """CR1 cluster-robust variance of the mean (statsmodels, intercept-only OLS)."""
     codes = pd.factorize(groups)[0]
-    fit = sm.OLS(values, np.ones_like(values)).fit(cov_type="cluster", cov_kwds={"groups": codes})
+    fit = OLS(values, np.ones_like(values)).fit(cov_type="cluster", cov_kwds={"groups": codes})
     return float(np.asarray(fit.bse)[0]) ** 2
 
 
@@ -214,10 +214,10 @@ def _mean_interval(
     mean = float(values.mean())
     if len(values) < 2 or float(values.var()) == 0.0:
         return mean, mean, "no variation"
-    plain = sm.OLS(values, np.ones_like(values)).fit(use_t=True)
+    plain = OLS(values, np.ones_like(values)).fit(use_t=True)
     if clusters >= 2:
         codes = pd.factorize(groups)[0]
-        robust = sm.OLS(values, np.ones_like(values)).fit(
+        robust = OLS(values, np.ones_like(values)).fit(
             cov_type="cluster", cov_kwds={"groups": codes}, use_t=True
         )
         if float(np.asarray(robust.bse)[0]) >= float(np.asarray(plain.bse)[0]):
