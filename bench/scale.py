@@ -6,10 +6,14 @@ The table has a realistic shape: 50 checkpoints (a baseline and 49 training step
 ``corrigibility_mcq`` (a rate sliced by behaviour), questions whose rates differ (drawn
 once, shared by every checkpoint, so pairing and clustering matter). Each command runs in
 its own process (``bench/tables.py``), so its peak resident memory is its own.
-``table`` builds from Inspect logs and is not measured here.
 
-    python bench/scale.py                 # 10k, 100k, 1M
-    python bench/scale.py 10000 100000    # chosen sizes
+``table`` (samples.parquet from Inspect logs) is measured on logs of the same shape, 50
+checkpoints of ``emergent_misalignment`` (``bench/table_logs.py``: one scripted run's log,
+cloned), at :data:`TABLE_SIZES` samples: writing logs through Inspect costs about 10 ms a
+sample, so 100,000 samples would take a quarter of an hour to write before any reading.
+
+    python bench/scale.py                 # 10k, 100k, 1M; table at 2k and 10k
+    python bench/scale.py 10000 100000    # chosen sizes (table at its own sizes)
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from table_logs import clone_logs, template_log
 from tables import _timed_command
 
 SIZES = (10_000, 100_000, 1_000_000)
+TABLE_SIZES = (2_000, 10_000)
 CHECKPOINTS = 50
 EM_QUESTIONS = 24
 MCQ_QUESTIONS = 400
@@ -148,6 +154,31 @@ def commands(a: Path, b: Path, out: Path) -> dict[str, tuple[list[str], set[int]
     }  # fmt: skip
 
 
+def _line(rows: int, name: str, measured: dict[str, Any], ok: set[int]) -> str:
+    wall = measured["wall_s"]
+    flag = "" if measured["exit_code"] in ok else "  FAILED: " + measured["output_tail"]
+    return (
+        f"{rows:>9,}  {name:13} {wall:7.1f}  {rows / wall:>9,.0f}  "
+        f"{measured['peak_rss_mib']:>10,.0f}  {measured['exit_code']}{flag}"
+    )
+
+
+def table_sizes(walls: dict[str, dict[int, float]]) -> None:
+    """``alignprobe table`` on a folder of 50 checkpoints' logs at each of TABLE_SIZES."""
+    with tempfile.TemporaryDirectory(prefix="alignprobe-scale-logs-") as tmp:
+        folder = Path(tmp)
+        template = template_log(folder / "template")
+        for samples in TABLE_SIZES:
+            start = time.perf_counter()
+            run_dir = folder / f"logs-{samples}"
+            clone_logs(template, run_dir, samples, _checkpoint_names())
+            made = time.perf_counter() - start
+            print(f"{samples:>9,}  (logs written in {made:.0f} s)", flush=True)
+            measured = _timed_command(["table", str(run_dir)])
+            walls.setdefault("table", {})[samples] = measured["wall_s"]
+            print(_line(samples, "table", measured, {0}), flush=True)
+
+
 def main(sizes: tuple[int, ...]) -> None:
     """Each size in turn; then each command's time against its time at the smallest size
     (the baseline of this run): linear growth would give the ratio of the row counts."""
@@ -163,17 +194,12 @@ def main(sizes: tuple[int, ...]) -> None:
             print(f"{rows:>9,}  (tables written in {made:.0f} s)", flush=True)
             for name, (args, ok) in commands(a, b, folder).items():
                 measured = _timed_command(args)
-                wall = measured["wall_s"]
-                walls.setdefault(name, {})[rows] = wall
-                flag = "" if measured["exit_code"] in ok else "  FAILED: " + measured["output_tail"]
-                print(
-                    f"{rows:>9,}  {name:13} {wall:7.1f}  {rows / wall:>9,.0f}  "
-                    f"{measured['peak_rss_mib']:>10,.0f}  {measured['exit_code']}{flag}",
-                    flush=True,
-                )
-    first = sizes[0]
-    print(f"\ntime against {first:,} rows (linear growth: the row ratio)")
+                walls.setdefault(name, {})[rows] = measured["wall_s"]
+                print(_line(rows, name, measured, ok), flush=True)
+    table_sizes(walls)
+    print("\ntime against each command's smallest size (linear growth: the row ratio)")
     for name, by_size in walls.items():
+        first = min(by_size)
         shown = ", ".join(
             f"{rows:,}: x{wall / by_size[first]:.1f} (rows x{rows / first:g})"
             for rows, wall in by_size.items()
