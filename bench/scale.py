@@ -12,12 +12,13 @@ checkpoints of ``emergent_misalignment`` (``bench/table_logs.py``: one scripted 
 cloned), at :data:`TABLE_SIZES` samples: writing logs through Inspect costs about 10 ms a
 sample, so 100,000 samples would take a quarter of an hour to write before any reading.
 
-    python bench/scale.py                 # 10k, 100k, 1M; table at 2k and 10k
+    python bench/scale.py                 # 10k, 100k, 1M; table at 2,400 and 12,000
     python bench/scale.py 10000 100000    # chosen sizes (table at its own sizes)
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +33,8 @@ from table_logs import clone_logs, template_log
 from tables import _timed_command
 
 SIZES = (10_000, 100_000, 1_000_000)
-TABLE_SIZES = (2_000, 10_000)
+#: samples of the ``table`` runs: 50 checkpoints x 24 questions x epochs
+TABLE_SIZES = (2_400, 12_000)
 CHECKPOINTS = 50
 EM_QUESTIONS = 24
 MCQ_QUESTIONS = 400
@@ -154,6 +156,13 @@ def commands(a: Path, b: Path, out: Path) -> dict[str, tuple[list[str], set[int]
     }  # fmt: skip
 
 
+def _in_child(*args: Any) -> None:
+    """Write inputs in a process of their own: a command started from a process that once
+    held a million rows reports that process's peak as its own (Linux carries the peak
+    resident memory across fork and exec), so the benchmark itself stays small."""
+    subprocess.run([sys.executable, __file__, *map(str, args)], check=True)
+
+
 def _line(rows: int, name: str, measured: dict[str, Any], ok: set[int]) -> str:
     wall = measured["wall_s"]
     flag = "" if measured["exit_code"] in ok else "  FAILED: " + measured["output_tail"]
@@ -171,7 +180,7 @@ def table_sizes(walls: dict[str, dict[int, float]]) -> None:
         for samples in TABLE_SIZES:
             start = time.perf_counter()
             run_dir = folder / f"logs-{samples}"
-            clone_logs(template, run_dir, samples, _checkpoint_names())
+            _in_child("--logs", template, run_dir, samples)
             made = time.perf_counter() - start
             print(f"{samples:>9,}  (logs written in {made:.0f} s)", flush=True)
             measured = _timed_command(["table", str(run_dir)])
@@ -188,8 +197,9 @@ def main(sizes: tuple[int, ...]) -> None:
         with tempfile.TemporaryDirectory(prefix="alignprobe-scale-") as tmp:
             folder = Path(tmp)
             start = time.perf_counter()
-            a = write(rows, folder / "a")
-            b = write(rows, folder / "b", judge_shift=1.0)
+            a, b = folder / "a", folder / "b"
+            _in_child("--write", rows, a, 0.0)
+            _in_child("--write", rows, b, 1.0)
             made = time.perf_counter() - start
             print(f"{rows:>9,}  (tables written in {made:.0f} s)", flush=True)
             for name, (args, ok) in commands(a, b, folder).items():
@@ -209,4 +219,9 @@ def main(sizes: tuple[int, ...]) -> None:
 
 
 if __name__ == "__main__":
-    main(tuple(int(a) for a in sys.argv[1:]) or SIZES)
+    if sys.argv[1:2] == ["--write"]:
+        write(int(sys.argv[2]), Path(sys.argv[3]), judge_shift=float(sys.argv[4]))
+    elif sys.argv[1:2] == ["--logs"]:
+        clone_logs(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), _checkpoint_names())
+    else:
+        main(tuple(int(a) for a in sys.argv[1:]) or SIZES)

@@ -48,7 +48,13 @@ def clone_logs(template: Path, run_dir: Path, samples: int, checkpoints: list[st
 
     log = read_eval_log(str(template))
     originals = list(log.samples or [])
-    per = max(1, samples // len(checkpoints))
+    per = samples // len(checkpoints)
+    if per == 0 or per % len(originals):
+        # a log short of its planned samples (dataset x epochs) is an unfinished run
+        raise ValueError(
+            f"{samples} samples: each of {len(checkpoints)} logs needs a multiple of "
+            f"{len(originals)} (the template's samples)"
+        )
     logs = run_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     for index, name in enumerate(checkpoints):
@@ -59,7 +65,7 @@ def clone_logs(template: Path, run_dir: Path, samples: int, checkpoints: list[st
             )
             for k in range(per)
         ]
-        epochs = -(-per // len(originals))
+        epochs = per // len(originals)
         metadata = dict(log.eval.metadata or {})
         metadata[METADATA_KEY] = {**dict(metadata.get(METADATA_KEY) or {}), "checkpoint": name}
         config = log.eval.config.model_copy(update={"epochs": epochs})
