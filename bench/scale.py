@@ -6,14 +6,19 @@ The table has a realistic shape: 50 checkpoints (a baseline and 49 training step
 ``corrigibility_mcq`` (a rate sliced by behaviour), questions whose rates differ (drawn
 once, shared by every checkpoint, so pairing and clustering matter). Each command runs in
 its own process (``bench/tables.py``), so its peak resident memory is its own.
-``table`` builds from Inspect logs and is not measured here.
 
-    python bench/scale.py                 # 10k, 100k, 1M
-    python bench/scale.py 10000 100000    # chosen sizes
+``table`` (samples.parquet from Inspect logs) is measured on logs of the same shape, 50
+checkpoints of ``emergent_misalignment`` (``bench/table_logs.py``: one scripted run's log,
+cloned), at :data:`TABLE_SIZES` samples: writing logs through Inspect costs about 10 ms a
+sample, so 100,000 samples would take a quarter of an hour to write before any reading.
+
+    python bench/scale.py                 # 10k, 100k, 1M; table at 2,400 and 12,000
+    python bench/scale.py 10000 100000    # chosen sizes (table at its own sizes)
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,9 +29,12 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from table_logs import clone_logs, template_log
 from tables import _timed_command
 
 SIZES = (10_000, 100_000, 1_000_000)
+#: samples of the ``table`` runs: 50 checkpoints x 24 questions x epochs
+TABLE_SIZES = (2_400, 12_000)
 CHECKPOINTS = 50
 EM_QUESTIONS = 24
 MCQ_QUESTIONS = 400
@@ -148,6 +156,38 @@ def commands(a: Path, b: Path, out: Path) -> dict[str, tuple[list[str], set[int]
     }  # fmt: skip
 
 
+def _in_child(*args: Any) -> None:
+    """Write inputs in a process of their own: a command started from a process that once
+    held a million rows reports that process's peak as its own (Linux carries the peak
+    resident memory across fork and exec), so the benchmark itself stays small."""
+    subprocess.run([sys.executable, __file__, *map(str, args)], check=True)
+
+
+def _line(rows: int, name: str, measured: dict[str, Any], ok: set[int]) -> str:
+    wall = measured["wall_s"]
+    flag = "" if measured["exit_code"] in ok else "  FAILED: " + measured["output_tail"]
+    return (
+        f"{rows:>9,}  {name:13} {wall:7.1f}  {rows / wall:>9,.0f}  "
+        f"{measured['peak_rss_mib']:>10,.0f}  {measured['exit_code']}{flag}"
+    )
+
+
+def table_sizes(walls: dict[str, dict[int, float]]) -> None:
+    """``alignprobe table`` on a folder of 50 checkpoints' logs at each of TABLE_SIZES."""
+    with tempfile.TemporaryDirectory(prefix="alignprobe-scale-logs-") as tmp:
+        folder = Path(tmp)
+        template = template_log(folder / "template")
+        for samples in TABLE_SIZES:
+            start = time.perf_counter()
+            run_dir = folder / f"logs-{samples}"
+            _in_child("--logs", template, run_dir, samples)
+            made = time.perf_counter() - start
+            print(f"{samples:>9,}  (logs written in {made:.0f} s)", flush=True)
+            measured = _timed_command(["table", str(run_dir)])
+            walls.setdefault("table", {})[samples] = measured["wall_s"]
+            print(_line(samples, "table", measured, {0}), flush=True)
+
+
 def main(sizes: tuple[int, ...]) -> None:
     """Each size in turn; then each command's time against its time at the smallest size
     (the baseline of this run): linear growth would give the ratio of the row counts."""
@@ -157,23 +197,19 @@ def main(sizes: tuple[int, ...]) -> None:
         with tempfile.TemporaryDirectory(prefix="alignprobe-scale-") as tmp:
             folder = Path(tmp)
             start = time.perf_counter()
-            a = write(rows, folder / "a")
-            b = write(rows, folder / "b", judge_shift=1.0)
+            a, b = folder / "a", folder / "b"
+            _in_child("--write", rows, a, 0.0)
+            _in_child("--write", rows, b, 1.0)
             made = time.perf_counter() - start
             print(f"{rows:>9,}  (tables written in {made:.0f} s)", flush=True)
             for name, (args, ok) in commands(a, b, folder).items():
                 measured = _timed_command(args)
-                wall = measured["wall_s"]
-                walls.setdefault(name, {})[rows] = wall
-                flag = "" if measured["exit_code"] in ok else "  FAILED: " + measured["output_tail"]
-                print(
-                    f"{rows:>9,}  {name:13} {wall:7.1f}  {rows / wall:>9,.0f}  "
-                    f"{measured['peak_rss_mib']:>10,.0f}  {measured['exit_code']}{flag}",
-                    flush=True,
-                )
-    first = sizes[0]
-    print(f"\ntime against {first:,} rows (linear growth: the row ratio)")
+                walls.setdefault(name, {})[rows] = measured["wall_s"]
+                print(_line(rows, name, measured, ok), flush=True)
+    table_sizes(walls)
+    print("\ntime against each command's smallest size (linear growth: the row ratio)")
     for name, by_size in walls.items():
+        first = min(by_size)
         shown = ", ".join(
             f"{rows:,}: x{wall / by_size[first]:.1f} (rows x{rows / first:g})"
             for rows, wall in by_size.items()
@@ -183,4 +219,9 @@ def main(sizes: tuple[int, ...]) -> None:
 
 
 if __name__ == "__main__":
-    main(tuple(int(a) for a in sys.argv[1:]) or SIZES)
+    if sys.argv[1:2] == ["--write"]:
+        write(int(sys.argv[2]), Path(sys.argv[3]), judge_shift=float(sys.argv[4]))
+    elif sys.argv[1:2] == ["--logs"]:
+        clone_logs(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), _checkpoint_names())
+    else:
+        main(tuple(int(a) for a in sys.argv[1:]) or SIZES)

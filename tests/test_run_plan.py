@@ -298,3 +298,44 @@ def test_core_keeps_every_condition_the_default_gate_and_headlines_need() -> Non
     assert len(ih.conditions) < len(
         next(t for t in full.tasks if t.task == "instructed_hacking").conditions
     )
+
+
+class _Stop(Exception):
+    """Raised by the stand-in for ``eval_set``: the test needs its arguments, not a run."""
+
+
+@pytest.mark.parametrize(
+    ("in_suite", "flag", "batched"),
+    [(True, [], True), (False, [], False), (False, ["--judge-batch"], True)],
+)
+def test_suite_judge_batch_reaches_the_judge_model_config_of_the_run(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    in_suite: bool,
+    flag: list[str],
+    batched: bool,
+) -> None:
+    """``judge_batch: true`` in the suite file (or ``--judge-batch``) is the judge model's
+    ``GenerateConfig.batch`` in what ``run`` hands Inspect."""
+    import alignprobe.run.suite_run as suite_run
+
+    seen: dict[str, Any] = {}
+
+    def stand_in(*args: Any, model_roles: Any = None, **kwargs: Any) -> Any:
+        seen["roles"] = model_roles
+        raise _Stop
+
+    monkeypatch.setattr(suite_run, "eval_set", stand_in)
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(
+        f"name: t\njudge_batch: {str(in_suite).lower()}\nlimit: 2\nsamples: 1\n"
+        "tasks:\n  - task: emergent_misalignment\n",
+        encoding="utf-8",
+    )
+    argv = ["run", "--suite", str(suite), "--checkpoints", str(SCRIPTED), *flag]
+    argv += ["--judge", "openai/gpt-4o-2024-08-06", "--out", str(tmp_path / "run")]
+    with pytest.raises(_Stop):
+        main([*argv, "--display", "none"])
+    judge = seen["roles"]["grader"]
+    assert bool(judge.config.batch) is batched
+    assert (judge.config.attempt_timeout is None) is batched  # a batch takes minutes to hours

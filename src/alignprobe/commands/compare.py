@@ -91,7 +91,7 @@ def compare_command(
     INPUTS are run directories, fsspec URLs of run directories such as s3://bucket/run, or
     samples.parquet/.csv tables.
     """
-    from alignprobe.report.compare import compare, load_inputs
+    from alignprobe.report.compare import checkpoint_names, compare, load_inputs
     from alignprobe.report.render import render
     from alignprobe.report.summary import summary_lines
     from alignprobe.run.status import IncompleteRunError
@@ -101,7 +101,7 @@ def compare_command(
     out = mirror_dir(url) if url is not None else Path(out)  # rendered here, then uploaded
     role_of = _roles(roles)
     loaded = load_inputs(list(inputs), role_of)
-    _check_role_names(role_of, set(loaded.table["checkpoint"].astype(str)))
+    _check_role_names(role_of, set(checkpoint_names(loaded.table)))
     comparison = compare(
         loaded,
         baseline=baseline,

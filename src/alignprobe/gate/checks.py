@@ -6,8 +6,9 @@ across checks and the pass/fail status are applied afterwards by :mod:`engine`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,10 @@ from alignprobe.gate.types import CheckStatus, GateMode, GateTest, HypothesisKin
 from alignprobe.gate.verdict import CheckResult, HypothesisResult, SideSummary
 from alignprobe.measures import Direction, Measure
 from alignprobe.report.stats import DEFAULT_CLUSTER, cluster_summary, clustered_mean_ci
+from alignprobe.results.labels import as_text
 from alignprobe.results.outcomes import count_outcomes
+
+T = TypeVar("T")
 
 #: condition assumed for rows that record none (imported published results)
 UNRECORDED_CONDITION = "neutral"
@@ -63,22 +67,33 @@ class GateOptions:
     caller that runs one policy many times, as ``compare`` does once per checkpoint)."""
 
 
+def _derived(side: Side, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` once per side and ``key`` (what the value is of)."""
+    if key not in side.derived:
+        side.derived[key] = compute()
+    return cast(T, side.derived[key])
+
+
 def _rows(side: Side, task: str, condition: str) -> pd.DataFrame:
-    rows = side.table[side.table["task"].astype(str) == task]
+    return _derived(side, ("rows", task, condition), lambda: _select(side, task, condition))
+
+
+def _select(side: Side, task: str, condition: str) -> pd.DataFrame:
+    rows = side.table[as_text(side.table["task"]) == task]
     if condition == ANY_CONDITION:
         return rows
-    recorded = (
-        rows["condition"].fillna(UNRECORDED_CONDITION).astype(str)
-        if "condition" in rows.columns
-        else pd.Series(UNRECORDED_CONDITION, index=rows.index)
-    )
-    return rows[recorded == condition]
+    if "condition" not in rows.columns:
+        return rows if condition == UNRECORDED_CONDITION else rows.iloc[:0]
+    recorded = as_text(rows["condition"])
+    unrecorded = recorded.isna() & (condition == UNRECORDED_CONDITION)
+    return rows[(recorded == condition) | unrecorded]
 
 
 def _values(rows: pd.DataFrame, column: str) -> list[str]:
     if column not in rows.columns:
         return []
-    return sorted({str(v) for v in rows[column].dropna() if str(v)})
+    # distinct values first: a million rows hold a handful of judges and versions
+    return sorted({str(v) for v in rows[column].dropna().unique() if str(v)})
 
 
 def summarize(side: Side, rows: pd.DataFrame, measure: str) -> SideSummary:
@@ -90,7 +105,7 @@ def summarize(side: Side, rows: pd.DataFrame, measure: str) -> SideSummary:
     scored = rows[measure].notna() if measure in rows.columns else pd.Series(False, rows.index)
     counts = count_outcomes(rows, measure)
     errors = (
-        rows["error"].notna() & (rows["error"].astype(str) != "")
+        rows["error"].notna() & (as_text(rows["error"]) != "")
         if "error" in rows.columns
         else pd.Series(False, index=rows.index)
     )
@@ -250,10 +265,21 @@ def _evaluate_slice(
     options: GateOptions,
 ) -> CheckResult:
     measure = settings.spec.measure
-    result.baseline = summarize(base, base_rows, measure)
-    result.candidate = summarize(cand, cand_rows, measure)
-    joined = cluster_summary(base_rows, measure).join(
-        cluster_summary(cand_rows, measure), lsuffix="_base", rsuffix="_cand", how="inner"
+    # what these rows are: the same on every run of the policy against this side
+    key = (settings.spec.task, settings.condition, result.slice, settings.exclude_eval_aware)
+
+    def summary(side: Side, rows: pd.DataFrame) -> SideSummary:
+        made = _derived(side, ("summary", *key, measure), lambda: summarize(side, rows, measure))
+        return made.model_copy()  # a gold correction changes its own result's summary
+
+    def clusters(side: Side, rows: pd.DataFrame) -> pd.DataFrame:
+        return _derived(side, ("clusters", *key, measure), lambda: cluster_summary(rows, measure))
+
+    result.baseline = summary(base, base_rows)
+    result.candidate = summary(cand, cand_rows)
+    cand_clusters = clusters(cand, cand_rows)
+    joined = clusters(base, base_rows).join(
+        cand_clusters, lsuffix="_base", rsuffix="_cand", how="inner"
     )
     result.shared_questions = len(joined)
     reasons = [*base.run_problems, *cand.run_problems]
@@ -289,13 +315,22 @@ def _evaluate_slice(
     result.change = sign * worsening
     result.ci_low, result.ci_high = sorted((sign * low, sign * high))
     result.allowed_worsening = margin
-    candidate_means = cluster_summary(cand_rows, measure)["mean"].to_numpy(dtype=float)
+    candidate_means = cand_clusters["mean"].to_numpy(dtype=float)
     result.hypotheses = _hypotheses(settings, test, data, margin, candidate_means)
     result.p_better = float(worsening_pvalues(data, 0.0, test, "not-worse")[0])
     result._data = data
     result._answers = answers_per_question(cand_rows, measure)
     result.status = CheckStatus.PASS  # provisional: the correction across checks decides
     return result
+
+
+def _slice(
+    side: Side, key: tuple[Any, ...], rows: pd.DataFrame, column: str, value: str
+) -> pd.DataFrame:
+    """``rows`` (the side's rows selected by ``key``) whose ``column`` reads ``value``."""
+    return _derived(
+        side, ("slice", *key, column, value), lambda: rows[as_text(rows[column]) == value]
+    )
 
 
 def _measure_spec(settings: CheckSettings, base: Side, cand: Side) -> Measure | None:
@@ -360,6 +395,7 @@ def evaluate_check(
     if column not in base_rows.columns or column not in cand_rows.columns:
         return stop(CheckStatus.CANNOT_DECIDE, f"slice_by column '{column}' is not in both tables")
     results = []
+    slice_key = (spec.task, settings.condition, settings.exclude_eval_aware)
     for value in sorted(set(_values(base_rows, column)) | set(_values(cand_rows, column))):
         label = f"{column}={value}"
         sliced = template.model_copy(update={"name": f"{spec.name}[{label}]", "slice": label})
@@ -368,8 +404,8 @@ def evaluate_check(
                 sliced,
                 settings,
                 policy,
-                base_rows[base_rows[column].astype(str) == value],
-                cand_rows[cand_rows[column].astype(str) == value],
+                _slice(base, slice_key, base_rows, column, value),
+                _slice(cand, slice_key, cand_rows, column, value),
                 base,
                 cand,
                 options,

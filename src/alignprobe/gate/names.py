@@ -5,6 +5,11 @@ look like a pass. Known names are alignprobe's built-ins (the task families unde
 ``alignprobe/tasks``, the measures each declares, the conditions in ``data/conditions.yaml``)
 plus whatever either result holds (tasks, conditions, measures.json specs and measure
 columns). Anything else is a :class:`ConfigError` naming the policy file, line and field.
+
+Checking names imports no family and no Inspect (seconds of every gate): the built-in
+measures are listed in :mod:`alignprobe.gate.builtin_names` and the conditions are read
+from their YAML file. The families themselves are consulted only for a name the list
+lacks, before it is refused.
 """
 
 from __future__ import annotations
@@ -15,13 +20,14 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from pathlib import Path
 
 from alignprobe.errors import ConfigError
-from alignprobe.evals.suite import task_function
+from alignprobe.fileio import load_yaml
+from alignprobe.gate.builtin_names import BUILTIN_MEASURES
 from alignprobe.gate.policy import ANY_CONDITION, GatePolicy
 from alignprobe.gate.results import Side
-from alignprobe.reasoning_measures import REASONING_MEASURES
 
 
 def builtin_tasks() -> set[str]:
@@ -31,12 +37,21 @@ def builtin_tasks() -> set[str]:
     return {m.name for m in pkgutil.iter_modules(families.__path__) if m.ispkg}
 
 
-@functools.cache
 def builtin_measures(task: str) -> frozenset[str]:
-    """The measures a built-in family declares (its scorer's ``MEASURES``, and the reasoning
-    channel's where the task takes ``judge_reasoning``)."""
+    """The measures a built-in family declares (listed; see :func:`registered_measures`)."""
+    return BUILTIN_MEASURES.get(task, frozenset())
+
+
+@functools.cache
+def registered_measures(task: str) -> frozenset[str]:
+    """The measures a built-in family declares, read from the family (imports it and
+    Inspect): its scorer's ``MEASURES``, and the reasoning channel's where the task takes
+    ``judge_reasoning``."""
     if task not in builtin_tasks():
         return frozenset()
+    from alignprobe.evals.suite import task_function
+    from alignprobe.reasoning_measures import REASONING_MEASURES
+
     scorer = importlib.import_module(f"alignprobe.tasks.{task}.scorer")
     names = {m.name for m in scorer.MEASURES}
     if "judge_reasoning" in inspect.signature(task_function(task)).parameters:
@@ -45,9 +60,10 @@ def builtin_measures(task: str) -> frozenset[str]:
 
 
 def builtin_condition_names() -> set[str]:
-    from alignprobe.conditions import builtin_conditions
-
-    return set(builtin_conditions())
+    """The conditions of ``data/conditions.yaml`` (their names only: nothing is resolved)."""
+    with resources.as_file(resources.files("alignprobe.data") / "conditions.yaml") as path:
+        data = load_yaml(path)
+    return {str(name) for name in (data.get("conditions") or {})}
 
 
 def _column_values(side: Side, column: str) -> set[str]:
@@ -107,8 +123,10 @@ def check_names(
         if spec.task not in tasks:
             raise _unknown(policy, path, ("checks", index, "task"), "task", spec.task, tasks)
         measures = set[str]().union(*(_result_measures(s, spec.task) for s in sides))
-        if spec.measure not in measures:  # built-in specs only when needed: imports the family
+        if spec.measure not in measures:
             measures |= builtin_measures(spec.task)
+        if spec.measure not in measures:  # the family itself, before refusing (imports it)
+            measures |= registered_measures(spec.task)
         if spec.measure not in measures:
             loc, of = ("checks", index, "measure"), f" of task '{spec.task}'"
             raise _unknown(policy, path, loc, "measure", spec.measure, measures, of)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -39,6 +40,10 @@ class Side:
     """Reasons from the run manifest that make every check of this side undecidable."""
     inputs: tuple[Path, ...] = ()
     """Every input when the side was given several times (:func:`combine_sides`)."""
+    derived: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    """Selections and summaries of ``table`` already computed, by what they are of: a side
+    gated many times (``compare``'s baseline, once per checkpoint) computes each once; never
+    passed in, so a side made from another (``dataclasses.replace``) starts without them."""
 
     @property
     def where(self) -> str:

@@ -21,6 +21,7 @@ from alignprobe.errors import DataError, UserInputError
 from alignprobe.judging.health import judge_health
 from alignprobe.measures import Direction, Measure, MeasureKind
 from alignprobe.report import stats
+from alignprobe.report.working_table import working_table
 from alignprobe.results.outcomes import count_outcomes
 from alignprobe.results.table import Measures, load_run_table
 from alignprobe.run.status import RunStatus, read_manifest, require_complete
@@ -67,6 +68,12 @@ def _roles_from_manifest(location: Path) -> dict[str, str]:
     return out
 
 
+def checkpoint_names(df: pd.DataFrame) -> list[str]:
+    """The checkpoint names (as text) in order of first appearance, read from the distinct
+    values (a large table holds a few dozen)."""
+    return list(dict.fromkeys(df["checkpoint"].astype(str).unique()))
+
+
 def load_inputs(locations: list[Path], roles: dict[str, str] | None = None) -> Inputs:
     """Concatenate tables; a checkpoint name seen in two inputs is prefixed by its run."""
     frames: list[pd.DataFrame] = []
@@ -85,7 +92,7 @@ def load_inputs(locations: list[Path], roles: dict[str, str] | None = None) -> I
             statuses[str(location)] = loaded.status
         local_roles = _roles_from_manifest(location)
         local_metas = _metas_from_manifest(location)
-        names = sorted(set(df["checkpoint"].astype(str)))
+        names = checkpoint_names(df)
         clash = seen.intersection(names)
         if clash:
             run = str(df["run"].iloc[0])
@@ -93,14 +100,16 @@ def load_inputs(locations: list[Path], roles: dict[str, str] | None = None) -> I
             df = df.assign(checkpoint=df["checkpoint"].astype(str).map(renamed))
             local_roles = {renamed.get(k, k): v for k, v in local_roles.items()}
             local_metas = {renamed.get(k, k): v for k, v in local_metas.items()}
-        metas.update({k: v for k, v in local_metas.items() if k in set(df["checkpoint"])})
-        seen.update(df["checkpoint"].astype(str))
+        present = set(df["checkpoint"].unique())
+        metas.update({k: v for k, v in local_metas.items() if k in present})
+        seen.update(checkpoint_names(df))
         found_roles.update(local_roles)
         frames.append(df)
         for task, task_measures in ms.items():
             measures.setdefault(task, task_measures)
     found_roles.update(roles or {})
-    table = pd.concat(frames, ignore_index=True)
+    # one input is the table as read (a copy of a million rows costs seconds)
+    table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     return Inputs(table, measures, found_roles, [str(p) for p in locations], statuses, metas)
 
 
@@ -210,16 +219,11 @@ VERDICT_ALPHA = 0.05
 VERDICT_SOURCE = "built-in gate policy (alignprobe/evals/gate.yaml)"
 
 
-#: transcript columns the gate never reads: left out of its sides, since every subset the
-#: gate takes copies each column (most of a large table's bytes are these texts)
-_TEXT_COLUMNS = ("input", "output")
-
-
 def _gate_side(role: str, rows: pd.DataFrame, checkpoint: str, measures: Measures) -> Any:
+    """One checkpoint's rows of the working table (no transcript texts) as a gate side."""
     from alignprobe.gate.results import Side
 
-    kept = rows.drop(columns=[c for c in _TEXT_COLUMNS if c in rows.columns])
-    return Side(role, Path("compare"), checkpoint, kept.reset_index(drop=True), measures)
+    return Side(role, Path("compare"), checkpoint, rows.reset_index(drop=True), measures)
 
 
 def _row_key(task: str, condition: str, measure: str) -> tuple[str, str, str]:
@@ -237,11 +241,8 @@ def _default_policy(load: Any, path: Path) -> Any:
 
 
 def _gate_decisions(
-    base: pd.DataFrame,
-    cand: pd.DataFrame,
-    baseline: str,
-    checkpoint: str,
-    measures: Measures,
+    base_side: Any,
+    cand_side: Any,
     rows: list[tuple[str, str, str]],
     allow_judge_mismatch: bool,
 ) -> dict[tuple[str, str, str], tuple[Any, bool]]:
@@ -257,10 +258,7 @@ def _gate_decisions(
     from alignprobe.gate.types import CheckStatus
 
     policy = _default_policy(load_policy, default_policy_path())
-    sides = (
-        _gate_side("baseline", base, baseline, measures),
-        _gate_side("candidate", cand, checkpoint, measures),
-    )
+    sides = (base_side, cand_side)
     # the built-in policy names only built-in tasks and measures, and the relaxed checks
     # below are made from the report's own rows: no name check per checkpoint
     options = GateOptions(
@@ -328,18 +326,31 @@ def _verdict(check: Any, p_better_holm: float) -> str:
     return "same"
 
 
+def _by_group(
+    rows: pd.DataFrame, groups: list[tuple[str, str]]
+) -> dict[tuple[str, str], pd.DataFrame]:
+    """``rows`` split by (task, condition), every group present (empty where it has none)."""
+    return {
+        (task, condition): rows[(rows["task"] == task) & (rows["condition"] == condition)]
+        for task, condition in groups
+    }
+
+
 def _paired(table: pd.DataFrame, comp: Comparison, allow_judge_mismatch: bool = False) -> None:
     """Paired rows: the pooled difference with its cluster-bootstrap interval for display,
     the verdict from the gate's own test and margin (see :func:`_gate_decisions`)."""
     raw: list[dict[str, Any]] = []
+    # each checkpoint's rows, split once, and once by (task, condition)
+    frames = {c: table[table["checkpoint"] == c] for c in comp.checkpoints}
+    grouped = {c: _by_group(frames[c], comp.groups) for c in comp.checkpoints}
+    base_side = _gate_side("baseline", frames[comp.baseline], comp.baseline, comp.measures)
     for checkpoint in comp.checkpoints:
         if checkpoint == comp.baseline:
             continue
         items: list[dict[str, Any]] = []
         for task, condition in comp.groups:
-            group = table[(table["task"] == task) & (table["condition"] == condition)]
-            base = group[group["checkpoint"] == comp.baseline]
-            cand = group[group["checkpoint"] == checkpoint]
+            base = grouped[comp.baseline][(task, condition)]
+            cand = grouped[checkpoint][(task, condition)]
             if base.empty or cand.empty:
                 continue
             for measure in headline_measures(comp.measures.get(task, [])):
@@ -354,18 +365,9 @@ def _paired(table: pd.DataFrame, comp: Comparison, allow_judge_mismatch: bool = 
                 )
         if not items:
             continue
-        base_all = table[table["checkpoint"] == comp.baseline]
-        cand_all = table[table["checkpoint"] == checkpoint]
         keys = [_row_key(i["task"], i["condition"], i["measure"].name) for i in items]
-        decisions = _gate_decisions(
-            base_all,
-            cand_all,
-            comp.baseline,
-            checkpoint,
-            comp.measures,
-            keys,
-            allow_judge_mismatch,
-        )
+        cand_side = _gate_side("candidate", frames[checkpoint], checkpoint, comp.measures)
+        decisions = _gate_decisions(base_side, cand_side, keys, allow_judge_mismatch)
         for item, key in zip(items, keys, strict=True):
             item["gate"] = decisions.get(key)
         raw.extend(items)
@@ -419,12 +421,13 @@ def _per_question(table: pd.DataFrame, comp: Comparison) -> None:
             if not columns:
                 continue
             questions = sorted(set().union(*(c.index for c in columns.values())))
+            by_question = {c: s.to_dict("index") for c, s in columns.items()}
             lines = []
             for question in questions:
                 cells = {}
-                for checkpoint, summary in columns.items():
-                    if question in summary.index:
-                        row = summary.loc[question]
+                for checkpoint, summary in by_question.items():
+                    if question in summary:
+                        row = summary[question]
                         cells[checkpoint] = {
                             "mean": float(row["mean"]),
                             "total": float(row["total"]),
@@ -503,13 +506,21 @@ def _spread(measures: list[Measure]) -> dict[str, float]:
     return {m.name: float(m.scale[1] - m.scale[0]) or 1.0 for m in measures}
 
 
-def _transcripts(table: pd.DataFrame, comp: Comparison, per_pair: int) -> None:
+def _text(texts: pd.DataFrame, column: str, row: Any) -> Any:
+    """A transcript text of the inputs' row ``row`` (``None`` where the table has none)."""
+    return texts.at[row, column] if column in texts.columns else None
+
+
+def _transcripts(table: pd.DataFrame, texts: pd.DataFrame, comp: Comparison, per_pair: int) -> None:
+    """The most different samples per checkpoint; ``texts``: the inputs' table, whose rows
+    (same index as ``table``) hold the transcripts."""
     keys = ["task", "condition", "sample_id", "epoch"]
-    base = table[table["checkpoint"] == comp.baseline]
+    rows = table.assign(_row=table.index)
+    base = rows[rows["checkpoint"] == comp.baseline]
     for checkpoint in comp.checkpoints:
         if checkpoint == comp.baseline:
             continue
-        cand = table[table["checkpoint"] == checkpoint]
+        cand = rows[rows["checkpoint"] == checkpoint]
         # copy: a wide merge is fragmented, and pandas warns on every column added to it
         joined = base.merge(cand, on=keys, suffixes=("_base", "_cand")).copy()
         if joined.empty:
@@ -533,11 +544,11 @@ def _transcripts(table: pd.DataFrame, comp: Comparison, per_pair: int) -> None:
                     "sample_id": row["sample_id"],
                     "epoch": int(row["epoch"]),
                     "question_id": row.get("question_id_base"),
-                    "input": row.get("input_base"),
+                    "input": _text(texts, "input", row["_row_base"]),
                     "baseline": comp.baseline,
                     "checkpoint": checkpoint,
-                    "output_base": row.get("output_base"),
-                    "output_cand": row.get("output_cand"),
+                    "output_base": _text(texts, "output", row["_row_base"]),
+                    "output_cand": _text(texts, "output", row["_row_cand"]),
                     "scores": [
                         {
                             "measure": m.name,
@@ -559,8 +570,9 @@ def compare(
     transcripts_per_pair: int = TRANSCRIPTS_PER_PAIR,
 ) -> Comparison:
     """Rates with clustered CIs, paired tests (Holm), per-question table, inoculation line."""
-    table = inputs.table
-    checkpoints = list(dict.fromkeys(table["checkpoint"].astype(str)))
+    names = {m.name for task_measures in inputs.measures.values() for m in task_measures}
+    table = working_table(inputs.table, names)
+    checkpoints = checkpoint_names(table)
     chosen_baseline = baseline is not None
     if baseline is None:
         controls = [c for c in checkpoints if inputs.roles.get(c) == "control"]
@@ -574,7 +586,7 @@ def compare(
     # baseline first, then the others in input order
     checkpoints = [baseline, *[c for c in checkpoints if c != baseline]]
     groups = sorted(
-        {(str(t), str(c)) for t, c in zip(table["task"], table["condition"], strict=True)},
+        {(str(t), str(c)) for t, c in table[["task", "condition"]].drop_duplicates().to_numpy()},
         key=lambda tc: (tc[0], tc[1] != "neutral", tc[1]),
     )
     comp = Comparison(
@@ -592,8 +604,8 @@ def compare(
     _per_question(table, comp)
     _inoculation(table, comp, inoculation_condition)
     _health(table, comp)
-    _transcripts(table, comp, transcripts_per_pair)
-    comp.hacking = build_section(table, checkpoints, baseline, inputs.roles, inputs.sources)
+    _transcripts(table, inputs.table, comp, transcripts_per_pair)
+    comp.hacking = build_section(inputs.table, checkpoints, baseline, inputs.roles, inputs.sources)
     _trajectories(inputs, comp, chosen_baseline)
     return comp
 

@@ -29,10 +29,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats as scipy_stats
+from statsmodels.regression.linear_model import OLS  # not statsmodels.api: it imports all
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
+
+from alignprobe.results.labels import as_text, cluster_codes
 
 __all__ = [
     "DEFAULT_CLUSTER",
@@ -152,7 +154,7 @@ def _values(df: pd.DataFrame, measure: str, cluster: str) -> tuple[FloatArray, n
     if cluster not in df.columns:
         raise KeyError(f"cluster column '{cluster}' not in table")
     values = pd.to_numeric(df[measure], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    groups = df[cluster].astype(str).to_numpy()
+    groups = cluster_codes(df[cluster])  # the intervals need which rows share a cluster
     keep = ~np.isnan(values)
     return values[keep], groups[keep]
 
@@ -176,7 +178,7 @@ def _contain(
 def _cluster_variance(values: FloatArray, groups: npt.NDArray[Any]) -> float:
     """CR1 cluster-robust variance of the mean (statsmodels, intercept-only OLS)."""
     codes = pd.factorize(groups)[0]
-    fit = sm.OLS(values, np.ones_like(values)).fit(cov_type="cluster", cov_kwds={"groups": codes})
+    fit = OLS(values, np.ones_like(values)).fit(cov_type="cluster", cov_kwds={"groups": codes})
     return float(np.asarray(fit.bse)[0]) ** 2
 
 
@@ -212,10 +214,10 @@ def _mean_interval(
     mean = float(values.mean())
     if len(values) < 2 or float(values.var()) == 0.0:
         return mean, mean, "no variation"
-    plain = sm.OLS(values, np.ones_like(values)).fit(use_t=True)
+    plain = OLS(values, np.ones_like(values)).fit(use_t=True)
     if clusters >= 2:
         codes = pd.factorize(groups)[0]
-        robust = sm.OLS(values, np.ones_like(values)).fit(
+        robust = OLS(values, np.ones_like(values)).fit(
             cov_type="cluster", cov_kwds={"groups": codes}, use_t=True
         )
         if float(np.asarray(robust.bse)[0]) >= float(np.asarray(plain.bse)[0]):
@@ -287,8 +289,9 @@ def clustered_mean_ci(
 def cluster_summary(df: pd.DataFrame, measure: str, cluster: str = DEFAULT_CLUSTER) -> pd.DataFrame:
     """Per-cluster ``n`` (counted rows), ``total`` (sum) and ``mean``; index = cluster."""
     values = pd.to_numeric(df[measure], errors="coerce")
-    frame = pd.DataFrame({cluster: df[cluster].astype(str), "value": values}).dropna()
-    grouped = frame.groupby(cluster)["value"]
+    labels = as_text(df[cluster]).rename(cluster)
+    counted = values.notna() & labels.notna()
+    grouped = values[counted].groupby(labels[counted])
     out = pd.DataFrame({"n": grouped.count(), "total": grouped.sum()})
     out["mean"] = out["total"] / out["n"]
     return out
@@ -411,8 +414,8 @@ def paired_difference(
     else:
         keep = set(shared.index)
         p_value = _mcnemar_p(
-            base_df[base_df[cluster].astype(str).isin(keep)],
-            cand_df[cand_df[cluster].astype(str).isin(keep)],
+            base_df[as_text(base_df[cluster]).isin(keep)],
+            cand_df[as_text(cand_df[cluster]).isin(keep)],
             measure,
         )
     return PairedResult(

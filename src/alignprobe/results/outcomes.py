@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from alignprobe.results.labels import as_text
+
 UNSCORED_PREFIX = "unscored_"
 EXCLUDED_PREFIX = "excluded_"
 
@@ -31,7 +33,7 @@ def _reasons(rows: pd.DataFrame, column: str) -> pd.Series:
     if column not in rows.columns:
         return pd.Series(None, index=rows.index, dtype=object)
     values = rows[column]
-    present = values.notna() & (values.astype(str).str.strip() != "")
+    present = values.notna() & (as_text(values).str.strip() != "")
     return values.where(present, None)
 
 

@@ -310,14 +310,8 @@ def read_run(run_dir: Path) -> RunTable:
     measures = measures_of(logs)
     if not logs and not planned:
         raise DataError("no logs in the run directory", source=run_dir / LOGS)
-    from inspect_ai.analysis import samples_df
-
     columns = _columns()
-    raw = (
-        samples_df([log.location for log in logs], columns=columns, full=True, quiet=True)
-        if logs
-        else pd.DataFrame()
-    )
+    raw = _read_samples([log.location for log in logs], columns) if logs else pd.DataFrame()
     if raw.empty:  # no sample finished: the columns samples_df would have made
         raw = pd.DataFrame({column.name: pd.Series(dtype=object) for column in columns})
     # samples_df adds its own uuid columns; the contract's sample_id is Inspect's sample id
@@ -332,6 +326,18 @@ def read_run(run_dir: Path) -> RunTable:
     df = df.sort_values(["checkpoint", "task", "condition", "sample_id", "epoch"], kind="stable")
     df = order_columns(df.reset_index(drop=True), measures)
     return RunTable(df, measures, assess(run_dir, log_counts(logs, df)), unread)
+
+
+def _read_samples(locations: list[str], columns: list[Any]) -> pd.DataFrame:
+    """The table's columns of every sample, one log at a time: reading a log holds its
+    whole samples (messages, events) in memory, so the peak is one log's, not the run's;
+    only the rows' columns accumulate."""
+    from inspect_ai.analysis import samples_df
+
+    frames = [
+        samples_df([location], columns=columns, full=True, quiet=True) for location in locations
+    ]
+    return pd.concat(frames, ignore_index=True)
 
 
 def measures_json(measures: Measures) -> dict[str, Any]:
