@@ -5,12 +5,14 @@ no external resources)."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from alignprobe.report.compare import Comparison, headline_measures
+from alignprobe.report.overview import build_overview
 from alignprobe.report.plotting import plt, png
 from alignprobe.report.stats import PAIRED_CI_SHORT, PAIRED_METHOD
 from alignprobe.report.templating import template_environment
@@ -81,6 +83,15 @@ def _per_question_plot(block: dict[str, Any]) -> str:
     return png(fig)
 
 
+def _fold_heading(html: str) -> tuple[str, str, str]:
+    """(id, title, body) of a section that opens on its own ``<h2>``, so the report can
+    fold it under that title; a section without one keeps all of its HTML as the body."""
+    match = re.match(r'\s*<h2(?: id="([^"]*)")?>(.*?)</h2>\s*', html, flags=re.S)
+    if match is None:
+        return "", "", html
+    return match.group(1) or "", match.group(2), html[match.end() :]
+
+
 def _environment() -> jinja2.Environment:
     return template_environment(fmt_p=fmt_p)
 
@@ -97,9 +108,13 @@ def render(comp: Comparison, out_dir: Path, gold: Any = None) -> list[Path]:
     trajectory_plots = [{"trajectory": t, "image": trajectory_plot(t)} for t in comp.trajectories]
     env = _environment()
     hacking_md, hacking_html = render_section(comp.hacking)
+    hacking_id, hacking_title, hacking_body = _fold_heading(hacking_html)
     context = {
+        "overview": build_overview(comp),
         "hacking_md": hacking_md,
-        "hacking_html": hacking_html,
+        "hacking_html": hacking_body,
+        "hacking_id": hacking_id or "section",
+        "hacking_title": hacking_title or "Instruction following",
         "trajectory_plots": trajectory_plots,
         "comp": comp,
         "tasks": tasks,
