@@ -21,8 +21,7 @@ KIND_METHODS = {
         "number of answers), with the critical value of t on questions - 1 df"
     ),
     "score": (
-        "t interval on the cluster-robust (CR1) standard error by question, "
-        "questions - 1 df"
+        "t interval on the cluster-robust (CR1) standard error by question, questions - 1 df"
     ),
 }
 #: how the method text of a row computed the usual way starts (see report/stats.py)

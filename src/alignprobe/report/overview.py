@@ -62,7 +62,7 @@ class Row:
     def tags(self) -> list[str]:
         """What to say beside the name: its role, and ``baseline`` once."""
         tags = [self.role] if self.role else []
-        return tags + ["baseline"] if self.baseline and "baseline" not in tags else tags
+        return [*tags, "baseline"] if self.baseline and "baseline" not in tags else tags
 
 
 @dataclass(frozen=True)
