@@ -23,6 +23,10 @@ from alignprobe.testing import StubReply, StubRequest, StubServer
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 LONG = "/home/ci/.cache/alignprobe/gguf/SmolLM2-135M-Instruct.Q4_1.gguf"
+LOG = (
+    "/home/runner/work/project/results/run/logs/"
+    "2026-12-06T04-47-46-00-00_emergent-misalignment-inoculated_LeZkB7Rycd7N8xRJNXMygA.eval"
+)
 #: what a CI job runs, in a child whose stderr is a pipe: the command line's set-up, then
 #: tqdm (as transformers and the gguf conversion use it) and alignprobe's own progress
 CHILD = f"""
@@ -35,6 +39,8 @@ except SystemExit:
 from tqdm import tqdm
 for _ in tqdm(range(200), desc="Loading checkpoint shards"):
     pass
+import rich
+rich.print("Log: {LOG}")  # how Inspect's display prints, through rich's global console
 from alignprobe.run.progress import counted, step
 with step("converting {LONG} into {LONG}.converted/model-f16.gguf (once)"):
     pass
@@ -63,6 +69,7 @@ def test_a_piped_log_has_one_line_per_message() -> None:
         f"converting {LONG} into {LONG}.converted/model-f16.gguf (once)...",
         f"converting {LONG} into {LONG}.converted/model-f16.gguf (once): done in 0 s",
     ]
+    assert f"Log: {LOG}" in done.stdout.splitlines()
     training = [line for line in lines if line.startswith("training demo-base: 3/3")]
     assert len(training) == 1 and training[0].endswith("left, loss 5.010")
     assert all(line.strip() for line in lines[:-1])  # nothing broken onto a line of its own

@@ -26,6 +26,9 @@ OFF_TERMINAL_ENV = {
     "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
     # Inspect's Python log records: one line each (its rich format wraps at 80 columns)
     "INSPECT_PY_LOGGER_FORMAT": "plain",
+    # the width rich lays out Inspect's task panels in (80 without a terminal, which broke
+    # the log file's path across lines); a CI log viewer does not wrap
+    "COLUMNS": "200",
 }
 
 
