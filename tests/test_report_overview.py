@@ -12,7 +12,7 @@ import pytest
 
 from alignprobe.report.compare import Comparison, Inputs, compare
 from alignprobe.report.overview import build_overview
-from alignprobe.report.render import render
+from alignprobe.report.render import _fold_heading, render
 from alignprobe.tasks.emergent_misalignment.scorer import MEASURES as EM_MEASURES
 from tests.gate_tables import em_rows
 
@@ -75,9 +75,7 @@ def test_cells_follow_the_gates_verdicts(comparison: Comparison) -> None:
             assert cell.verdict == verdict
             # coloured exactly where the gate's test decides
             assert cell.css == (verdict if verdict in ("worse", "better") else "")
-            assert re.fullmatch(
-                r"[+-]\d+\.\d pts \[[+-]\d+\.\d pts, [+-]\d+\.\d pts\]", cell.change
-            )
+            assert re.fullmatch(r"[+-]\d+\.\d pts \[[+-]\d+\.\d, [+-]\d+\.\d\]", cell.change)
     assert {c.css for c in rows["control-300"].cells} == {"worse"}
     assert {c.css for c in rows["inoculated-300"].cells if c} == {""}
     # the findings say it in words, the worse ones first
@@ -150,3 +148,13 @@ def test_html_opens_on_the_overview_and_folds_the_rest(rendered: Path) -> None:
     inoculated = table[table.index("inoculated-300") : table.index(">never")]
     assert "worse" not in inoculated and "better" not in inoculated
     assert "Wilson on effective n" not in html and "<th>CI method</th>" not in html
+
+
+def test_a_task_section_folds_under_its_own_heading() -> None:
+    html = '<h2 id="instruction-matrix">Instruction following: condition × domain</h2>\n<p>x</p>'
+    assert _fold_heading(html) == (
+        "instruction-matrix",
+        "Instruction following: condition × domain",
+        "<p>x</p>",
+    )
+    assert _fold_heading("<p>no heading</p>") == ("", "", "<p>no heading</p>")

@@ -114,15 +114,16 @@ def _interval(estimate: Any, kind: str) -> str:
 
 
 def _change(pair: dict[str, Any]) -> str:
+    """``+27.1 pts [+18.8, +35.4]``: the unit once, so that a cell fits a phone."""
     result, kind = pair["result"], pair["kind"]
     if not result.clusters:
         return "–"
-    interval = (
-        f" [{fmt_delta(result.low, kind)}, {fmt_delta(result.high, kind)}]"
-        if math.isfinite(result.low) and math.isfinite(result.high)
-        else ""
-    )
-    return f"{fmt_delta(result.difference, kind)}{interval}"
+    change = fmt_delta(result.difference, kind)
+    if not (math.isfinite(result.low) and math.isfinite(result.high)):
+        return change
+    unit = " pts" if change.endswith(" pts") else ""  # a rate's change; scores have none
+    low, high = (fmt_delta(x, kind).removesuffix(unit) for x in (result.low, result.high))
+    return f"{change} [{low}, {high}]"
 
 
 def _columns(comp: Comparison) -> list[Column]:

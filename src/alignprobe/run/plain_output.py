@@ -28,7 +28,7 @@ OFF_TERMINAL_ENV = {
     "INSPECT_PY_LOGGER_FORMAT": "plain",
     # the width rich lays out Inspect's task panels in (80 without a terminal, which broke
     # the log file's path across lines); a CI log viewer does not wrap
-    "COLUMNS": "200",
+    "COLUMNS": "160",
 }
 
 
