@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "reasoning_measures",
             "data",
             "progress",
+            "plain_output",
             "task_params",
         ),
     ),

@@ -368,8 +368,10 @@ def test_compare_and_gate_name_their_interval(
     base, cand = study
     main(["compare", str(base), str(cand), "--out", str(tmp_path / "report")])
     report = (tmp_path / "report" / "report.md").read_text()
-    row = next(line for line in report.splitlines() if line.startswith("| emergent_misalignment"))
-    assert "; pooled, cluster bootstrap)" in row
+    # the paired interval's method, said once above the table rather than in each row
+    paired = report[report.index("## Paired differences") :]
+    assert "Difference: difference of pooled means on shared questions" in paired
+    assert "CI by cluster bootstrap over questions (percentile)" in paired
     assert "Mantel-Haenszel risk difference with the stratified score interval" in report
     html = (tmp_path / "report" / "report.html").read_text()
     assert "pooled, cluster bootstrap" in html

@@ -67,8 +67,8 @@ def test_scripted_run_gives_onset_at_step_3_in_the_report(
     markdown = (report / "report.md").read_text()
     section = markdown[markdown.index("## Trajectories") : markdown.index("## Per question")]
     assert re.search(r"vs base base \(\d+\.\d%, step 0\)", section)
-    assert "- onset **control-run**: step 300" in section
-    assert "- onset **inoculated-run**: none" in section
+    assert "- onset **control-run** (neutral): step 300" in section
+    assert "- onset **inoculated-run** (neutral): none" in section
     significant = {
         (row[0], row[1]): row[-1]
         for row in (
@@ -84,7 +84,7 @@ def test_scripted_run_gives_onset_at_step_3_in_the_report(
     html = (report / "report.html").read_text()
     part = html[html.index('id="trajectories"') : html.index('id="per-question"')]
     assert len(re.findall(r'<img src="data:image/png;base64,', part)) == 1  # both runs, one plot
-    assert "Onset <strong>control-run</strong>: step 300" in part
+    assert "Onset <strong>control-run</strong> (neutral): step 300" in part
 
 
 def _inputs(rates: dict[str, float], metas: dict[str, dict[str, object]]) -> Inputs:

@@ -20,6 +20,7 @@ from alignprobe.exit_codes import (
     interrupt_code,
     signals_as_interrupts,
 )
+from alignprobe.plain_output import plain_off_terminal
 
 #: sub-command name -> "module:attribute" of a click command (imported lazily: fast --help)
 _COMMANDS: dict[str, str] = {
@@ -61,6 +62,7 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> Any:
     """Console entry point: every outcome becomes one exit code of the contract in
     :mod:`alignprobe.exit_codes` (docs/exit-codes.md), with one line on stderr."""
+    plain_off_terminal()  # before any command imports a library that draws progress bars
     try:
         with signals_as_interrupts():
             return cli.main(args=argv, prog_name="alignprobe", standalone_mode=False)

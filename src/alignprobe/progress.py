@@ -2,14 +2,14 @@
 
 Counted work (training steps, downloaded bytes) gets a rich progress bar with the time
 left on a terminal, and a plain line about every :data:`PLAIN_INTERVAL_S` seconds elsewhere
-(CI logs, pipes), so a step never sits silent for minutes. Work that cannot be counted
+(CI logs, pipes: one unwrapped line each, see plain_output.py), so a step never sits
+silent for minutes. Work that cannot be counted
 (loading a checkpoint, merging an adapter) gets a line when it starts and one with the
 time it took when it ends. Everything goes to stderr; results stay on stdout.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,11 +25,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from alignprobe.plain_output import stderr_console
+
 PLAIN_INTERVAL_S = 10.0
 
 
 def _console() -> Console:
-    return Console(file=sys.stderr)
+    return stderr_console()
 
 
 def duration(seconds: float) -> str:

@@ -4,22 +4,19 @@ no external resources)."""
 
 from __future__ import annotations
 
-import base64
-import io
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import matplotlib
-
-from alignprobe.report.templating import template_environment
-
-matplotlib.use("Agg")  # headless: no display needed
-import matplotlib.pyplot as plt
 
 from alignprobe.report.compare import Comparison, headline_measures
+from alignprobe.report.overview import build_overview
+from alignprobe.report.plotting import plt, png
 from alignprobe.report.stats import PAIRED_CI_SHORT, PAIRED_METHOD
+from alignprobe.report.templating import template_environment
+from alignprobe.report.trajectory_section import trajectory_plot
 from alignprobe.tasks.instructed_hacking.report_section import render_section
 
 REPORT_MD = "report.md"
@@ -30,13 +27,6 @@ def fmt_p(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{float(value):.2g}" if float(value) >= 1e-4 else "<1e-4"
-
-
-def _png(fig: Any) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _forest(comp: Comparison, task: str) -> str | None:
@@ -68,7 +58,7 @@ def _forest(comp: Comparison, task: str) -> str | None:
     ax.set_xlabel(f"{measure} ({rows[0]['direction']}), 95% CI clustered by question")
     ax.set_title(task)
     ax.grid(axis="x", alpha=0.3)
-    return _png(fig)
+    return png(fig)
 
 
 def _per_question_plot(block: dict[str, Any]) -> str:
@@ -90,7 +80,16 @@ def _per_question_plot(block: dict[str, Any]) -> str:
     ax.set_title(f"{block['task']} · {block['condition']}: per question")
     ax.legend(fontsize=7, loc="best")
     ax.grid(axis="x", alpha=0.3)
-    return _png(fig)
+    return png(fig)
+
+
+def _fold_heading(html: str) -> tuple[str, str, str]:
+    """(id, title, body) of a section that opens on its own ``<h2>``, so the report can
+    fold it under that title; a section without one keeps all of its HTML as the body."""
+    match = re.match(r'\s*<h2(?: id="([^"]*)")?>(.*?)</h2>\s*', html, flags=re.S)
+    if match is None:
+        return "", "", html
+    return match.group(1) or "", match.group(2), html[match.end() :]
 
 
 def _environment() -> jinja2.Environment:
@@ -106,14 +105,16 @@ def render(comp: Comparison, out_dir: Path, gold: Any = None) -> list[Path]:
     question_plots = [
         {"block": block, "image": _per_question_plot(block)} for block in comp.per_question
     ]
-    from alignprobe.report.trajectory_section import trajectory_plot
-
     trajectory_plots = [{"trajectory": t, "image": trajectory_plot(t)} for t in comp.trajectories]
     env = _environment()
     hacking_md, hacking_html = render_section(comp.hacking)
+    hacking_id, hacking_title, hacking_body = _fold_heading(hacking_html)
     context = {
+        "overview": build_overview(comp),
         "hacking_md": hacking_md,
-        "hacking_html": hacking_html,
+        "hacking_html": hacking_body,
+        "hacking_id": hacking_id or "section",
+        "hacking_title": hacking_title or "Instruction following",
         "trajectory_plots": trajectory_plots,
         "comp": comp,
         "tasks": tasks,

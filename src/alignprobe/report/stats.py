@@ -129,6 +129,11 @@ PAIRED_METHOD = (
 )
 #: short form for table cells
 PAIRED_CI_SHORT = "pooled, cluster bootstrap"
+#: how a rate's interval starts where the questions' spread could be estimated (the usual
+#: case; the report states it once and footnotes the rows computed otherwise)
+RATE_CI_CLUSTERED = "Wilson on effective n"
+#: the same for a score's interval
+SCORE_CI_CLUSTERED = "cluster-robust SE (CR1"
 
 
 @dataclass(frozen=True)
@@ -196,7 +201,7 @@ def _rate_interval(
         critical = float(scipy_stats.t.ppf(1 - alpha / 2, clusters - 1))
         alpha = float(2 * scipy_stats.norm.sf(critical))
         method = (
-            f"Wilson on effective n {effective:.1f} of {n} answers "
+            f"{RATE_CI_CLUSTERED} {effective:.1f} of {n} answers "
             f"(design effect {deff:.2f} over {clusters} questions, t with {clusters - 1} df)"
         )
     else:
@@ -222,7 +227,7 @@ def _mean_interval(
         )
         if float(np.asarray(robust.bse)[0]) >= float(np.asarray(plain.bse)[0]):
             low, high = (float(x) for x in np.asarray(robust.conf_int(alpha=1 - level))[0])
-            return low, high, f"cluster-robust SE (CR1, t with {clusters - 1} df)"
+            return low, high, f"{SCORE_CI_CLUSTERED}, t with {clusters - 1} df)"
         method = "t with n-1 df (cluster-robust SE was smaller)"
     else:
         method = "t with n-1 df (one question: answers independent)"

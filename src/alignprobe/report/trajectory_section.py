@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
-
-matplotlib.use("Agg")  # headless: no display needed
-import matplotlib.pyplot as plt
-
-from alignprobe.report.render import _png
+from alignprobe.report.plotting import plt, png
 from alignprobe.report.trajectory import Trajectory
 
 
@@ -63,4 +58,4 @@ def trajectory_plot(traj: Trajectory) -> str:
     ax.set_title(f"{traj.task} · {traj.condition}: {traj.measure} along training")
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
-    return _png(fig)
+    return png(fig)
