@@ -120,26 +120,30 @@ class RowSampler(LogitsProcessor):
         self.generators = [torch.Generator().manual_seed(seed) for seed in seeds]
         self.sampling = sampling
 
-    def _probabilities(self, scores: torch.Tensor) -> torch.Tensor:
+    def _candidates(self, scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each row's candidate tokens, most likely first, and their probabilities after
+        temperature, top-k and top-p. Row-wise operations only: a row's result is the same
+        in any batch."""
         logits = scores.float() / self.sampling.temperature
-        if self.sampling.top_k is not None and 0 < self.sampling.top_k < logits.numel():
-            kth = torch.topk(logits, self.sampling.top_k).values[-1]
-            logits = logits.masked_fill(logits < kth, float("-inf"))
+        top_k = self.sampling.top_k
+        if top_k is not None and 0 < top_k < logits.shape[-1]:
+            logits, tokens = torch.topk(logits, top_k, dim=-1)  # sorted, most likely first
+        else:
+            logits, tokens = torch.sort(logits, dim=-1, descending=True)
         probs = torch.softmax(logits, dim=-1)
         if self.sampling.top_p is not None and self.sampling.top_p < 1.0:
-            ordered, order = torch.sort(probs, descending=True)
             # keep the smallest set whose mass reaches top_p (the top token always stays)
-            outside = (torch.cumsum(ordered, dim=-1) - ordered) >= self.sampling.top_p
-            ordered = ordered.masked_fill(outside, 0.0)
-            probs = torch.zeros_like(probs).scatter(-1, order, ordered)
-        return probs
+            outside = (torch.cumsum(probs, dim=-1) - probs) >= self.sampling.top_p
+            probs = probs.masked_fill(outside, 0.0)
+        return tokens, probs
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        tokens, probs = self._candidates(scores)
+        tokens, probs = tokens.cpu(), probs.cpu()
         chosen = torch.full_like(scores, float("-inf"))
         for row, generator in enumerate(self.generators):
-            probs = self._probabilities(scores[row])
-            token = torch.multinomial(probs.cpu(), 1, generator=generator)
-            chosen[row, token.to(scores.device)] = 0.0
+            pick = torch.multinomial(probs[row], 1, generator=generator)
+            chosen[row, tokens[row, pick].to(scores.device)] = 0.0
         return chosen
 
 
