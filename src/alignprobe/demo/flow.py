@@ -89,7 +89,7 @@ class Contrast:
     def text(self) -> str:
         return (
             f"{self.checkpoint} - {self.reference} ({self.condition}): "
-            f"{fmt_delta(self.value)} [{fmt_delta(self.low)}, {fmt_delta(self.high)}], "
+            f"{fmt_delta(self.value)} [{self.low * 100:+.1f}, {self.high * 100:+.1f}], "
             f"half-width {(self.high - self.low) / 2 * 100:.1f} pts, {self.pairs} paired "
             f"answers over {self.clusters} questions"
         )
