@@ -9,7 +9,7 @@ from importlib import import_module
 
 from alignprobe.demo.judge_provider import demo_judge_provider
 from alignprobe.providers import scripts as _builtin_scripts
-from alignprobe.providers.local import LocalHuggingFaceAPI
+from alignprobe.providers.local_provider import local_provider
 from alignprobe.providers.scripted import scripted
 from alignprobe.run.retry_notice import RetryNotice
 from alignprobe.tasks.registry import ALIGNPROBE_TASKS

@@ -47,7 +47,6 @@ from inspect_ai.model import (
     Logprobs,
     ModelOutput,
     ModelUsage,
-    modelapi,
 )
 from inspect_ai.model._providers.hf import (
     GenerateOutput,
@@ -196,7 +195,6 @@ class _Batcher:
             self.running = False
 
 
-@modelapi(name="local")
 class LocalHuggingFaceAPI(HuggingFaceAPI):
     """Inspect's ``hf`` provider with reproducible, per-sample seeded batched generation.
 
