@@ -328,7 +328,7 @@ def test_gold_and_rejudge_user_errors(world: World, capsys: pytest.CaptureFixtur
     no_label = world.root / "no_label.csv"
     no_label.write_text("checkpoint,task,condition,sample_id,epoch,measure\n", encoding="utf-8")
     assert _cli("gold", "report", str(world.run), "--labels", str(no_label)) == 2
-    assert "missing label" in capsys.readouterr().err
+    assert f"{no_label}:1: missing column(s) label" in capsys.readouterr().err
     taken = world.root / "taken"
     taken.mkdir()
     (taken / "x").write_text("keep", encoding="utf-8")
