@@ -22,7 +22,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from inspect_ai.hooks import Hooks, ModelRetry, hooks
+from inspect_ai.hooks import Hooks, ModelRetry, RunStart, hooks
 
 logger = logging.getLogger("alignprobe.retries")
 
@@ -52,7 +52,8 @@ class _Tally:
     def counts(self) -> str:
         since = self.since_printed
         return (
-            f"{since} retr{'y' if since == 1 else 'ies'} since the last notice, {self.total} in all"
+            f"{since} retr{'y' if since == 1 else 'ies'} since the last notice, "
+            f"{self.total} in this run"
         )
 
 
@@ -81,6 +82,14 @@ def client_retry_line(record: logging.LogRecord, tally: _Tally) -> str:
 class RetryNotice(Hooks):
     def __init__(self) -> None:
         self.tallies: dict[str, _Tally] = {}
+
+    async def on_run_start(self, data: RunStart) -> None:
+        # counts are per run: a second eval in the same process starts from zero
+        self.tallies.clear()
+        for name in CLIENT_LOGGERS:
+            for handler in logging.getLogger(name).handlers:
+                if isinstance(handler, _ClientRetries):
+                    handler.tallies.clear()
 
     async def on_model_retry(self, data: ModelRetry) -> None:
         tally = self.tallies.setdefault(data.model_name, _Tally())
