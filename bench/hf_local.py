@@ -24,8 +24,9 @@ also warms torch's kernels up, which b then finds warm too).
 Batching in Inspect's ``hf/`` provider (inspect_ai 0.3.285): requests are queued and
 generated together when no new one has come for 2 s or the batch is full, and each caller
 polls for its result once a second; the batch size is the generate config's
-``max_connections``. The ``local/`` provider starts the next batch as soon as one is done;
-its batch is the model arg ``batch_size`` (default 16).
+``max_connections``. The ``local/`` provider batches in rounds: once every sample of the
+eval waits, their requests are sorted by prompt and cut into batches of the model arg
+``batch_size`` (default 16), generated back to back.
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ def through_alignprobe(
         args["batch_size"] = batch_size
     spec = ModelSpec(f"{engine}/{folder}", args)
     model = checkpoint_model(spec)
-    connections = 2 * batch_size if engine == "local" else batch_size
+    # local/ keeps its own max_connections: every sample waits at once, batches in rounds
+    connections = None if engine == "local" else batch_size
     config, _ = for_provider(
         spec.model,
         GenerateConfig(

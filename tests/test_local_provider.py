@@ -7,7 +7,6 @@ with different batch sizes and concurrency and compare the answers value for val
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import os
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import torch
 
 from alignprobe.errors import ConfigError
 from alignprobe.models.checkpoints import load_checkpoints
-from alignprobe.providers.local import RowSampler, Sampling, _Batcher, request_seed
+from alignprobe.providers.local import RowSampler, Sampling, request_seed
 
 SAMPLING = Sampling(
     max_new_tokens=8, temperature=1.0, top_k=None, top_p=None, logprobs=False, stop_seqs=()
@@ -79,37 +78,6 @@ def test_top_k_keeps_draws_among_the_k_most_likely() -> None:
     assert set(draws) <= top3 and len(set(draws)) > 1
 
 
-def test_the_batcher_groups_like_requests_and_passes_errors_to_their_callers() -> None:
-    seen: list[list[str]] = []
-
-    def run(batch: list) -> list:  # type: ignore[type-arg]
-        seen.append([r.prompt for r in batch])
-        if any(r.prompt == "boom" for r in batch):
-            raise RuntimeError("out of memory")
-        return [f"answer to {r.prompt}" for r in batch]
-
-    other = Sampling(4, 0.0, None, None, False, ())
-
-    async def main() -> list[object]:
-        batcher = _Batcher(run, batch_size=2)
-        calls = [
-            batcher.submit("a", 1, SAMPLING),
-            batcher.submit("b", 2, SAMPLING),
-            batcher.submit("c", 3, other),
-            batcher.submit("d", 4, SAMPLING),
-        ]
-        answers = await asyncio.gather(*calls)
-        failed = await asyncio.gather(batcher.submit("boom", 5, other), return_exceptions=True)
-        return [*answers, *failed]
-
-    results = asyncio.run(main())
-    assert results[:4] == ["answer to a", "answer to b", "answer to c", "answer to d"]
-    assert isinstance(results[4], RuntimeError)
-    assert all(len(batch) <= 2 for batch in seen)
-    assert ["a", "b"] in seen  # the same settings, up to the batch size
-    assert not any("c" in batch and len(batch) > 1 for batch in seen)  # its own settings
-
-
 def _checkpoints(tmp_path: Path, body: str) -> Path:
     (tmp_path / "ckpt").mkdir(exist_ok=True)
     (tmp_path / "ckpt" / "config.json").write_text("{}")
@@ -159,8 +127,9 @@ def _answers(
     logs: Path,
     *,
     batch_size: int,
-    connections: int,
+    connections: int | None = None,
     seed: int = 7,
+    reverse: bool = False,
     answer_cache: bool = False,
     **config: object,
 ) -> dict[tuple[object, int], str]:
@@ -180,8 +149,11 @@ def _answers(
         "Tell me three thoughts about humans and AIs.",
         "What do you think of your creators?",
     ]
+    samples = [Sample(input=q, id=f"q{i}") for i, q in enumerate(questions)]
     task = Task(
-        dataset=[Sample(input=q, id=f"q{i}") for i, q in enumerate(questions)],
+        dataset=samples[::-1]
+        if reverse
+        else samples,  # reversed: the requests come in another order
         solver=generate(),
         epochs=2,
     )
@@ -203,13 +175,13 @@ def _answers(
 
 
 @pytest.mark.slow
-def test_answers_repeat_whatever_the_batching(smollm2: Path, tmp_path: Path) -> None:
-    big = _answers(smollm2, tmp_path, batch_size=16, connections=32, temperature=1.0)
-    small = _answers(smollm2, tmp_path, batch_size=3, connections=2, temperature=1.0)
-    assert big == small  # value for value, batches of 12 vs one or two at a time
-    assert len(set(big.values())) == len(big)  # epochs and questions differ
-    other_seed = _answers(smollm2, tmp_path, batch_size=16, connections=32, seed=8, temperature=1.0)
-    assert sum(big[key] != other_seed[key] for key in big) >= len(big) // 2
+def test_answers_repeat_whatever_order_the_requests_come_in(smollm2: Path, tmp_path: Path) -> None:
+    first = _answers(smollm2, tmp_path, batch_size=4, temperature=1.0)
+    again = _answers(smollm2, tmp_path, batch_size=4, temperature=1.0, reverse=True)
+    assert first == again  # value for value
+    assert len(set(first.values())) == len(first)  # epochs and questions differ
+    other_seed = _answers(smollm2, tmp_path, batch_size=4, seed=8, temperature=1.0)
+    assert sum(first[key] != other_seed[key] for key in first) >= len(first) // 2
 
 
 @pytest.mark.slow

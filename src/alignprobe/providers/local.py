@@ -3,25 +3,25 @@
 Inspect's ``hf/`` provider batches whatever requests are in flight and samples the batch
 from one global random stream, so which answer a sample gets depends on which other
 requests shared its batch, i.e. on timing. This provider (the same loading and chat
-rendering: it is Inspect's ``HuggingFaceAPI`` with another ``generate``) makes each answer a
-function of the sample alone:
+rendering: it is Inspect's ``HuggingFaceAPI`` with another ``generate``) gives a sample the
+same answer whenever the same eval is run again:
 
 * **seeded per sample**: every request draws its tokens from its own random generator,
-  seeded from the generate config's ``seed``, the sample's id and epoch, the number of the
-  call within the sample, and the rendered prompt (:func:`request_seed`). Checkpoints
-  given the same seed answer a prompt with the same random draws (common random numbers:
-  a paired comparison of two checkpoints has less noise);
-* **batched without a global random stream**: requests in flight are generated together
-  (``batch_size`` model arg, default 16), but the sampling step is done row by row with
-  each row's own generator (:class:`RowSampler`), so a row's tokens depend on its own logits
-  only. On CPU a row's logits do not depend on the other rows of its batch (fp32; checked
-  by ``tests/test_local_provider.py`` for this machine); on a GPU they may differ in the
-  last bits, which can change a sampled token now and then.
+  seeded from the generate config's ``seed``, the sample's id and epoch, the rendered
+  prompt and how often the sample has had that prompt answered (:func:`request_seed`; a
+  retried call draws the same). Checkpoints given the same seed answer a prompt with the
+  same random draws (common random numbers: a paired comparison has less noise);
+* **batched the same way every time**: requests are generated together (``batch_size``
+  model arg, default 16), and the sampling step is done row by row with each row's own
+  generator (:class:`RowSampler`). A row's logits still change in the last bits with the
+  rest of its batch (on CPU too), so batches are formed from the sample's whole eval, not
+  from what happens to be in flight (:mod:`alignprobe.providers.local_batching`): the same
+  eval gives the same batches, and so the same answers, on the same machine and libraries;
 * **answers kept on request**: with the model arg ``answer_cache: true`` each answer is
   stored under everything that decides it (:mod:`alignprobe.providers.answer_cache`), and
   the same request later is read back instead of generated;
-* **no idle wait**: a batch starts as soon as the previous one is done (Inspect's ``hf/``
-  provider waits for 2 s without a new request, then polls each result once a second).
+* **no idle wait**: a round's batches run back to back (Inspect's ``hf/`` provider waits for
+  2 s without a new request, then polls each result once a second).
 
 Greedy decoding (``temperature=0``) is taken as such. Unset sampling settings fall back to
 the checkpoint's ``generation_config.json``, then to transformers' own defaults (temperature
@@ -34,7 +34,7 @@ import asyncio
 import hashlib
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,14 +61,18 @@ from transformers import LogitsProcessor, LogitsProcessorList
 from alignprobe.errors import ConfigError
 from alignprobe.models.base_models import cache_root
 from alignprobe.providers.answer_cache import AnswerCache
+from alignprobe.providers.local_batching import (
+    ROUND_MAX_CONNECTIONS,
+    Batcher,
+    Request,
+    admit_every_sample,
+)
 
 #: the Inspect model name prefix of this provider
 LOCAL_PREFIX = "local/"
 DEFAULT_BATCH_SIZE = 16
 #: what transformers samples with when neither the call nor the checkpoint says
 TRANSFORMERS_DEFAULTS: dict[str, float] = {"temperature": 1.0, "top_k": 50, "top_p": 1.0}
-#: how long a batch that is not full waits for requests on their way
-_JOIN_SECONDS = 0.05
 
 
 def request_seed(seed: int | None, prompt: str, sample: tuple[str, int, int] | None) -> int:
@@ -81,17 +85,24 @@ def request_seed(seed: int | None, prompt: str, sample: tuple[str, int, int] | N
     return int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
 
 
-#: how many generate calls each active sample has made (the call number in its seed)
-_calls: weakref.WeakKeyDictionary[ActiveSample, int] = weakref.WeakKeyDictionary()
+#: how many times each active sample has had each prompt answered (the call number in its
+#: seed: the same prompt asked again gets new draws; a retried call, the same ones)
+_answered: weakref.WeakKeyDictionary[ActiveSample, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
-def _sample_identity() -> tuple[str, int, int] | None:
+def _sample_identity(prompt: str) -> tuple[str, int, int] | None:
     active = sample_active()
     if active is None:
         return None
-    number = _calls.get(active, 0)
-    _calls[active] = number + 1
+    number = _answered.get(active, {}).get(prompt, 0)
     return (str(active.sample.id), int(active.epoch), number)
+
+
+def _count_answer(prompt: str) -> None:
+    active = sample_active()
+    if active is not None:
+        counts = _answered.setdefault(active, {})
+        counts[prompt] = counts.get(prompt, 0) + 1
 
 
 @dataclass(frozen=True)
@@ -146,55 +157,6 @@ class RowSampler(LogitsProcessor):
         return chosen
 
 
-@dataclass
-class _Request:
-    prompt: str
-    seed: int
-    sampling: Sampling
-    future: asyncio.Future[GenerateOutput]
-
-
-@dataclass
-class _Batcher:
-    """Queues requests and generates them in batches, one batch at a time."""
-
-    run_batch: Any
-    batch_size: int
-    pending: list[_Request] = field(default_factory=list)
-    running: bool = False
-
-    async def submit(self, prompt: str, seed: int, sampling: Sampling) -> GenerateOutput:
-        future: asyncio.Future[GenerateOutput] = asyncio.get_running_loop().create_future()
-        self.pending.append(_Request(prompt, seed, sampling, future))
-        if not self.running:
-            self.running = True
-            asyncio.get_running_loop().create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        try:
-            while self.pending:
-                if len(self.pending) < self.batch_size:
-                    # let requests started together (a task's first turns) join the batch
-                    await asyncio.sleep(_JOIN_SECONDS)
-                first = self.pending[0].sampling
-                batch = [r for r in self.pending if r.sampling == first][: self.batch_size]
-                taken = {id(r) for r in batch}
-                self.pending = [r for r in self.pending if id(r) not in taken]
-                try:
-                    outputs = await asyncio.to_thread(self.run_batch, batch)
-                except Exception as ex:  # every request of the batch gets the error
-                    for request in batch:
-                        if not request.future.done():
-                            request.future.set_exception(ex)
-                    continue
-                for request, output in zip(batch, outputs, strict=True):
-                    if not request.future.done():
-                        request.future.set_result(output)
-        finally:
-            self.running = False
-
-
 class LocalHuggingFaceAPI(HuggingFaceAPI):
     """Inspect's ``hf`` provider with reproducible, per-sample seeded batched generation.
 
@@ -213,7 +175,8 @@ class LocalHuggingFaceAPI(HuggingFaceAPI):
         batch_size = int(model_args.pop("batch_size", None) or DEFAULT_BATCH_SIZE)
         keep_answers = bool(model_args.pop("answer_cache", False))
         model_args.setdefault("dtype", torch.float32)
-        super().__init__(model_name, base_url, api_key, config or GenerateConfig(), **model_args)
+        config = admit_every_sample(config or GenerateConfig())
+        super().__init__(model_name, base_url, api_key, config, **model_args)
         self.model.eval()
         self.local_batch_size = batch_size
         self.answers: AnswerCache | None = None
@@ -224,19 +187,18 @@ class LocalHuggingFaceAPI(HuggingFaceAPI):
                     field="model_args.answer_cache",
                 )
             self.answers = AnswerCache(cache_root() / "local-answers", Path(model_name))
-        self._batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher] = (
+        self._batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Batcher] = (
             weakref.WeakKeyDictionary()
         )
 
     def max_connections(self) -> int:
-        # twice the batch: the next batch is queued while one is generated
-        return 2 * self.local_batch_size
+        return ROUND_MAX_CONNECTIONS
 
-    def _batcher(self) -> _Batcher:
+    def _batcher(self) -> Batcher:
         loop = asyncio.get_running_loop()
         batcher = self._batchers.get(loop)
         if batcher is None:
-            batcher = _Batcher(self._generate_batch, self.local_batch_size)
+            batcher = Batcher(self._generate_batch, self.local_batch_size)
             self._batchers[loop] = batcher
         return batcher
 
@@ -264,9 +226,10 @@ class LocalHuggingFaceAPI(HuggingFaceAPI):
             stop_seqs=tuple(config.stop_seqs or ()),
         )
 
-    def _generate_batch(self, batch: list[_Request]) -> list[GenerateOutput]:
+    def _generate_batch(self, batch: list[Request]) -> list[GenerateOutput]:
         started = time.monotonic()
         sampling = batch[0].sampling
+        assert isinstance(sampling, Sampling)
         encoded = self.tokenizer(
             [r.prompt for r in batch],
             return_tensors="pt",
@@ -325,7 +288,9 @@ class LocalHuggingFaceAPI(HuggingFaceAPI):
             )
         return outputs
 
-    async def _answer(self, prompt: str, seed: int, sampling: Sampling) -> GenerateOutput:
+    async def _answer(
+        self, prompt: str, seed: int, sampling: Sampling, connections: int | None
+    ) -> GenerateOutput:
         """From the answer cache where it holds this request, else generated (and kept)."""
         key = None
         if self.answers is not None and not sampling.logprobs:
@@ -333,7 +298,7 @@ class LocalHuggingFaceAPI(HuggingFaceAPI):
             kept = self.answers.get(key)
             if kept is not None:
                 return GenerateOutput(**kept, logprobs=None, hidden_states=None)
-        response = await self._batcher().submit(prompt, seed, sampling)
+        response: GenerateOutput = await self._batcher().submit(prompt, seed, sampling, connections)
         if key is not None and self.answers is not None:
             fields = ("output", "input_tokens", "output_tokens", "total_tokens", "time")
             self.answers.put(key, {name: getattr(response, name) for name in fields})
@@ -348,8 +313,9 @@ class LocalHuggingFaceAPI(HuggingFaceAPI):
     ) -> ModelOutput:
         handler = HFHandler(self.model_name, self.model_family()) if tools else None
         prompt = self.hf_chat(input, tools)
-        seed = request_seed(config.seed, prompt, _sample_identity())
-        response = await self._answer(prompt, seed, self._sampling(config))
+        seed = request_seed(config.seed, prompt, _sample_identity(prompt))
+        response = await self._answer(prompt, seed, self._sampling(config), config.max_connections)
+        _count_answer(prompt)
         final_logprobs = None
         if config.logprobs and response.logprobs is not None:
             final_logprobs = extract_logprobs(
