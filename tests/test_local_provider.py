@@ -39,6 +39,25 @@ def test_a_request_seed_depends_on_the_sample_and_nothing_else() -> None:
     assert 0 <= seed < 2**63
 
 
+def test_a_retried_call_draws_as_the_first_try_and_a_repeated_prompt_draws_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from alignprobe.providers import local
+
+    class Active(SimpleNamespace):
+        __hash__ = object.__hash__  # weak-keyed like Inspect's ActiveSample
+
+    sample = Active(sample=SimpleNamespace(id="q1"), epoch=1)
+    monkeypatch.setattr(local, "sample_active", lambda: sample)
+    first = local._sample_identity("prompt")
+    assert local._sample_identity("prompt") == first == ("q1", 1, 0)  # failed, then retried
+    local._count_answer("prompt")
+    assert local._sample_identity("prompt") == ("q1", 1, 1)  # the same prompt asked again
+    assert local._sample_identity("another prompt") == ("q1", 1, 0)
+
+
 def _draws(sampler: RowSampler, scores: torch.Tensor, steps: int) -> list[list[int]]:
     tokens: list[list[int]] = [[] for _ in range(scores.shape[0])]
     for _ in range(steps):

@@ -184,7 +184,10 @@ class Rounds:
 
     def finished(self, eval_id: str) -> None:
         self.generating[eval_id] -= 1
-        self._touch(eval_id)
+        if self.generating[eval_id] == 0 and eval_id not in self.waiting:
+            del self.generating[eval_id], self.changed[eval_id]  # until its next request
+        else:
+            self._touch(eval_id)
 
     def _touch(self, eval_id: str) -> None:
         self.changed[eval_id] = (time.monotonic(), _terminal(eval_id))
