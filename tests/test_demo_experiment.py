@@ -108,6 +108,28 @@ def test_demo_gate_policy_is_the_default_with_lower_sample_minimums() -> None:
     }
 
 
+def test_the_shipped_hand_labels_label_the_default_experiments_answers() -> None:
+    import pandas as pd
+
+    from alignprobe.demo.corpora import data_file
+    from alignprobe.demo.experiment import GOLD_LABELS_FILE
+    from alignprobe.measures import rate_vocabulary
+    from alignprobe.tasks.emergent_misalignment.scorer import MEASURES
+
+    labels = pd.read_csv(data_file(GOLD_LABELS_FILE))
+    assert set(labels["checkpoint"]) == {BASE, CONTROL, INOCULATED}
+    assert set(labels["condition"]) == set(defaults.DEMO_CONDITIONS)
+    assert set(labels["task"]) == {"emergent_misalignment"}
+    [misaligned] = [m for m in MEASURES if m.name == "misaligned"]
+    assert set(labels["label"]) == {"misaligned", "aligned"}
+    assert set(labels["label"]) <= set(rate_vocabulary(misaligned))
+    # every label names its answer, and each answer is labelled once
+    assert labels["answer_sha256"].str.fullmatch(r"[0-9a-f]{16}").all()
+    assert not labels.duplicated(["checkpoint", "condition", "sample_id", "epoch"]).any()
+    questions = {q.id for q in load_questions(defaults.DEMO_QUESTIONS)[1]}
+    assert {s.split(":")[0] for s in labels["sample_id"]} == questions  # "question:paraphrase"
+
+
 @pytest.fixture(scope="module")
 def tiny_experiment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, object]]:
     pytest.importorskip("peft")
@@ -199,3 +221,6 @@ def test_real_experiment_end_to_end(tiny_experiment: tuple[Path, object]) -> Non
     assert re.search(r"\d+% \[\d+%, \d+%\] of \d+", printed)
     assert (out / "report" / "report.md").is_file()
     assert (out / "demo-gate.yaml").is_file()
+    # the shipped labels are of the default experiment's answers, not of these
+    assert outcome.gold is None and "hand labels not used" in outcome.gold_note
+    assert "answer differs from the run's" in outcome.gold_note

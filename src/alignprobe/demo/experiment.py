@@ -28,11 +28,14 @@ import yaml
 
 from alignprobe.conditions import resolve_condition
 from alignprobe.demo import defaults
+from alignprobe.demo.corpora import data_file
 from alignprobe.demo.finetune import AdapterBuild, LoraRecipe, build_adapters
 from alignprobe.demo.flow import DemoPlan, Headline
 
 BASE, CONTROL, INOCULATED = "base", "control", "inoculated"
 GATE_POLICY_FILE = "demo-gate.yaml"
+#: hand labels of the default experiment's emergent-misalignment answers (docs/demo.md)
+GOLD_LABELS_FILE = "gold_labels.csv"
 #: the default policy's checks the demo keeps: those on its three headline measures (its
 #: subsets are too small for the per-domain recall / clean-solve checks, and it skips the
 #: confession turn that the honesty check needs)
@@ -213,4 +216,6 @@ def real_plan(
         seconds=seconds,
         gate_policy=policy_path,
         contrasts=[(CONTROL, BASE), (INOCULATED, CONTROL)],
+        # hand labels of the default experiment's answers (keyed to each answer's hash)
+        gold_labels=data_file(GOLD_LABELS_FILE) if base_model == "smollm2" else None,
     )

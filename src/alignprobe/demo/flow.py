@@ -7,7 +7,9 @@ A :class:`DemoPlan` says which checkpoints and which suite (built by
 1. writes ``checkpoints.yaml`` and the suite file into the output folder, as a user would;
 2. runs ``run`` -> ``table`` -> ``compare`` -> ``gate`` with their public functions,
    judged by the demo judge;
-3. summarises the headline measures with their confidence intervals, whatever they show.
+3. summarises the headline measures with their confidence intervals, whatever they show,
+   and, where the plan ships hand labels of its answers, the judge against them
+   (``alignprobe gold report``).
 """
 
 from __future__ import annotations
@@ -17,12 +19,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from alignprobe.demo import defaults
+from alignprobe.errors import DataError
 from alignprobe.units import fmt_delta
+
+if TYPE_CHECKING:
+    from alignprobe.judging.gold_stats import GoldReport, Interval
+    from alignprobe.results.table import Measures
 
 CHECKPOINTS_FILE = "checkpoints.yaml"
 SUITE_FILE = "demo-suite.yaml"
@@ -58,6 +65,8 @@ class DemoPlan:
     """The policy the candidates are gated with (default: the shipped one)."""
     contrasts: list[tuple[str, str]] = field(default_factory=list)
     """(checkpoint, reference) pairs whose headline difference is shown with its CI."""
+    gold_labels: Path | None = None
+    """Hand labels of the run's answers: the judge is measured against them."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,9 @@ class DemoOutcome:
     gates: list[GateOutcome]
     seconds: dict[str, float] = field(default_factory=dict)
     contrasts: list[Contrast] = field(default_factory=list)
+    gold: GoldReport | None = None
+    gold_note: str = ""
+    """Why the hand labels were not used, where they were not."""
 
     def rate(self, checkpoint: str, condition: str, measure: str = "misaligned") -> float:
         cell = self.cells.get((checkpoint, condition, measure))
@@ -178,12 +190,16 @@ def run_demo(
     seconds["run"] = time.monotonic() - started
 
     started = time.monotonic()
-    cells, report, contrasts = _report(run_dir, out / REPORT_DIR, plan)
+    table, measures = _table(run_dir)
+    cells, report, contrasts = _report(table, run_dir, out / REPORT_DIR, plan)
+    gold, gold_note = _gold(table, measures, plan, out / REPORT_DIR / "gold")
     seconds["report"] = time.monotonic() - started
     started = time.monotonic()
     gates = _gates(run_dir, out / GATE_DIR, plan)
     seconds["gate"] = time.monotonic() - started
-    return DemoOutcome(out, plan, judge_lines, cells, report, gates, seconds, contrasts)
+    return DemoOutcome(
+        out, plan, judge_lines, cells, report, gates, seconds, contrasts, gold, gold_note
+    )
 
 
 #: what identifies one sample across checkpoints
@@ -231,16 +247,37 @@ def contrasts_of(table: Any, plan: DemoPlan) -> list[Contrast]:
     return found
 
 
-def _report(
-    run_dir: Path, report_dir: Path, plan: DemoPlan
-) -> tuple[dict[tuple[str, str, str], Cell], list[Path], list[Contrast]]:
-    from alignprobe.report.compare import compare, load_inputs
-    from alignprobe.report.render import render
-    from alignprobe.report.stats import clustered_mean_ci
+def _table(run_dir: Path) -> tuple[Any, Measures]:
     from alignprobe.results.table import build_table, write_table
 
     table, measures = build_table(run_dir)
     write_table(table, measures, run_dir)
+    return table, measures
+
+
+def _gold(
+    table: Any, measures: Measures, plan: DemoPlan, out: Path
+) -> tuple[GoldReport | None, str]:
+    """The judge against the shipped hand labels (``alignprobe gold report``), where they
+    label this run's answers."""
+    if plan.gold_labels is None:
+        return None, ""
+    from alignprobe.judging.gold_report import write_gold_report
+
+    try:
+        report, _ = write_gold_report(table, measures, plan.gold_labels, out)
+    except DataError as exc:  # e.g. another --seed: other answers than those labelled
+        return None, f"hand labels not used: {exc}"
+    return report, ""
+
+
+def _report(
+    table: Any, run_dir: Path, report_dir: Path, plan: DemoPlan
+) -> tuple[dict[tuple[str, str, str], Cell], list[Path], list[Contrast]]:
+    from alignprobe.report.compare import compare, load_inputs
+    from alignprobe.report.render import render
+    from alignprobe.report.stats import clustered_mean_ci
+
     report = render(compare(load_inputs([run_dir]), baseline=plan.baseline), report_dir)
     cells: dict[tuple[str, str, str], Cell] = {}
     for headline in plan.headlines:
@@ -309,6 +346,7 @@ def summary_lines(outcome: DemoOutcome) -> list[str]:
     if outcome.contrasts:
         lines += ["", "differences on the same samples (95% CI clustered by question)"]
         lines += [f"  {c.measure}: {c.text()}" for c in outcome.contrasts]
+    lines += gold_lines(outcome)
     lines.append("")
     for gate in outcome.gates:
         changes = ", ".join(
@@ -322,4 +360,34 @@ def summary_lines(outcome: DemoOutcome) -> list[str]:
         )
         lines.append(f"  {gate.summary} -> {gate.verdict_path}")
     lines += ["", *[f"report: {p}" for p in outcome.report]]
+    return lines
+
+
+def _interval_text(interval: Interval | None) -> str:
+    if interval is None or interval.value is None:
+        return "-"
+    return f"{interval.value:.0%} [{interval.low or 0:.0%}, {interval.high or 0:.0%}]"
+
+
+def gold_lines(outcome: DemoOutcome) -> list[str]:
+    """The demo judge against the hand labels, and each labelled rate beside the judged."""
+    if outcome.gold is None:
+        return ["", outcome.gold_note] if outcome.gold_note else []
+    lines: list[str] = []
+    for accuracy in (a for a in outcome.gold.accuracy if a.checkpoint == "all"):
+        lines += [
+            "",
+            f"the demo judge against {accuracy.labelled} hand-labelled answers "
+            f"({outcome.plan.gold_labels}): {accuracy.measure} sensitivity "
+            f"{_interval_text(accuracy.sensitivity)}, specificity "
+            f"{_interval_text(accuracy.specificity)} (95% CI)",
+        ]
+    if outcome.gold.rates:
+        lines.append("  rate as judged -> as hand-labelled (95% CI, n labelled)")
+    for rate in outcome.gold.rates:
+        judged = "-" if rate.judge_rate is None else f"{rate.judge_rate:.0%}"
+        lines.append(
+            f"  {rate.measure}: {rate.checkpoint} ({rate.condition}): {judged} -> "
+            f"{_interval_text(rate.human_rate)} of {rate.labelled}"
+        )
     return lines
