@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from alignprobe.commands.locations import LOCAL_OUT_FOLDER
+from alignprobe.commands.options import display_option
 
 #: imported by the demo's training, judge and hf provider (the `demo` extra)
 _DEMO_MODULES = (
@@ -62,13 +63,7 @@ _DEMO_MODULES = (
     help="Generation seed of the experiment [default: 1234]: the same seed gives the same "
     "answers, value for value; another seed is another draw (the adapters stay the same).",
 )
-@click.option(
-    "--display",
-    type=click.Choice(["full", "rich", "plain", "log", "none"]),
-    default="none",
-    show_default=True,
-    help="Inspect progress display.",
-)
+@display_option("Inspect progress display.", default="none")
 def demo_command(
     out: Path,
     quick: bool,

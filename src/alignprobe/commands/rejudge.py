@@ -18,19 +18,17 @@ from pathlib import Path
 
 import click
 
-from alignprobe.commands.locations import OUT_LOCATION, RUN_LOCATION, generate_option
+from alignprobe.commands.locations import OUT_LOCATION, RUN_LOCATION
+from alignprobe.commands.options import generate_option, judges_option
 from alignprobe.scorers.numeric_judge import JudgeMethod
 
 
 @click.command("rejudge")
 @click.argument("run_dir", type=RUN_LOCATION)
-@click.option(
-    "--judge",
-    "judges",
-    required=True,
-    multiple=True,
-    help="The new judge model, e.g. openai/gpt-4o-2024-08-06; repeat for a panel "
+@judges_option(
+    "The new judge model, e.g. openai/gpt-4o-2024-08-06; repeat for a panel "
     "(0-100 judgements averaged, verdicts by majority).",
+    required=True,
 )
 @click.option(
     "--judge-prompt",

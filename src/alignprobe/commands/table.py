@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from alignprobe.commands.echo import echo_written, upload_beside
 from alignprobe.commands.locations import LOCAL_OUT_FOLDER, RUN_LOCATION
 
 
@@ -39,7 +40,6 @@ def table_command(run_dir: Path, out: Path | None) -> None:
     from alignprobe.errors import DataError
     from alignprobe.results.table import read_run, write_table
     from alignprobe.run.status import IncompleteRunError
-    from alignprobe.run.storage import publish, remote_origin
 
     built = read_run(run_dir)
     df, status = built.df, built.status
@@ -51,9 +51,8 @@ def table_command(run_dir: Path, out: Path | None) -> None:
         expected = planned.get((checkpoint, task, condition))
         short = f" of {expected} planned" if expected is not None and int(rows) < expected else ""
         click.echo(f"{checkpoint}  {task}  {condition}: {rows} rows{short}")
-    origin = remote_origin(run_dir) if out is None else None
-    for path in publish(paths, origin) if origin is not None else paths:
-        click.echo(f"wrote {path}")
+    origin = upload_beside(run_dir, out)
+    echo_written(paths, origin)
     if status is not None and not status.complete:
         raise IncompleteRunError(
             f"{status.headline()}; the table holds what there is; {status.hint()}",
