@@ -15,20 +15,14 @@ import click
 
 from alignprobe.commands.echo import beside, echo_written, upload_beside
 from alignprobe.commands.locations import RUN_LOCATION
-from alignprobe.commands.options import report_folder_option
+from alignprobe.commands.options import report_folder_option, shown_samples_option
 
 
 @click.command("agreement")
 @click.argument("a", type=RUN_LOCATION)
 @click.argument("b", type=RUN_LOCATION)
 @report_folder_option("B/agreement")
-@click.option(
-    "--show",
-    type=click.IntRange(min=0),
-    default=5,
-    show_default=True,
-    help="Most-disagreeing samples listed per measure.",
-)
+@shown_samples_option("--show", "Most-disagreeing samples listed per measure.")
 def agreement_command(a: Path, b: Path, out: Path | None, show: int) -> None:
     """Measure how far two judgings of the same samples agree.
 

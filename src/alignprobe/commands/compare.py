@@ -12,8 +12,13 @@ from pathlib import Path
 import click
 
 from alignprobe.commands.echo import echo_written
-from alignprobe.commands.locations import OUT_LOCATION, RUN_LOCATION
-from alignprobe.commands.options import allow_judge_mismatch_option, gold_option
+from alignprobe.commands.locations import RUN_LOCATION
+from alignprobe.commands.options import (
+    allow_judge_mismatch_option,
+    gold_option,
+    out_folder_option,
+    shown_samples_option,
+)
 
 
 def _roles(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -49,11 +54,10 @@ def _check_role_names(roles: dict[str, str], checkpoints: set[str]) -> None:
     default=None,
     help="Checkpoint the others are compared with [default: the control, else the first].",
 )
-@click.option(
-    "--out",
-    type=OUT_LOCATION,
+@out_folder_option(
+    "Folder for report.md and report.html (or an fsspec URL, s3://bucket/reports/x).",
+    url=True,
     required=True,
-    help="Folder for report.md and report.html (or an fsspec URL, s3://bucket/reports/x).",
 )
 @click.option(
     "--role",
@@ -62,13 +66,7 @@ def _check_role_names(roles: dict[str, str], checkpoints: set[str]) -> None:
     help="NAME=control|inoculated|baseline (overrides manifests; repeatable).",
 )
 @allow_judge_mismatch_option("Compare results judged by different judges anyway.")
-@click.option(
-    "--transcripts",
-    type=click.IntRange(min=0),
-    default=5,
-    show_default=True,
-    help="Most-different samples shown per checkpoint.",
-)
+@shown_samples_option("--transcripts", "Most-different samples shown per checkpoint.")
 @gold_option("judge accuracy and PPI bias-corrected rates")
 def compare_command(
     inputs: tuple[Path, ...],

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import click
 
-from alignprobe.commands.locations import LOCAL_OUT_FOLDER
-from alignprobe.commands.options import display_option
+from alignprobe.commands.options import display_option, out_folder_option
 
 #: imported by the demo's training, judge and hf provider (the `demo` extra)
 _DEMO_MODULES = (
@@ -25,12 +24,9 @@ _DEMO_MODULES = (
 
 
 @click.command("demo")
-@click.option(
-    "--out",
-    type=LOCAL_OUT_FOLDER,
+@out_folder_option(
+    "Folder for checkpoints.yaml, the suite, the run, the report and the gate verdicts.",
     default=Path("results/demo"),
-    show_default=True,
-    help="Folder for checkpoints.yaml, the suite, the run, the report and the gate verdicts.",
 )
 @click.option(
     "--quick",

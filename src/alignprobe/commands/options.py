@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from alignprobe.commands.locations import LOCAL_OUT_FOLDER
+from alignprobe.commands.locations import LOCAL_OUT_FOLDER, OUT_LOCATION
 
 FC = TypeVar("FC", bound=Callable[..., Any])
 
@@ -109,14 +109,34 @@ def allow_judge_mismatch_option(help_text: str) -> Callable[[FC], FC]:
     return click.option("--allow-judge-mismatch", is_flag=True, help=help_text)
 
 
+def out_folder_option(
+    help_text: str, *, url: bool = False, required: bool = False, default: Path | None = None
+) -> Callable[[FC], FC]:
+    """``--out``: the folder a command writes, checked writable before any work. With
+    ``url`` it may be an fsspec URL (built locally, then uploaded); without, a URL is
+    refused (exit 2)."""
+    return click.option(
+        "--out",
+        type=OUT_LOCATION if url else LOCAL_OUT_FOLDER,
+        required=required,
+        default=default,
+        show_default=default is not None,
+        help=help_text,
+    )
+
+
 def report_folder_option(default_place: str) -> Callable[[FC], FC]:
     """``--out``: the local folder of a report on a run [default: ``default_place``, and a
     run at a URL gets the report uploaded beside it]."""
+    return out_folder_option(
+        f"Report folder [default: {default_place}; for a run at a URL, uploaded there]."
+    )
+
+
+def shown_samples_option(name: str, help_text: str) -> Callable[[FC], FC]:
+    """How many example samples a report lists (0: none) [default: 5]."""
     return click.option(
-        "--out",
-        type=LOCAL_OUT_FOLDER,
-        default=None,
-        help=f"Report folder [default: {default_place}; for a run at a URL, uploaded there].",
+        name, type=click.IntRange(min=0), default=5, show_default=True, help=help_text
     )
 
 
@@ -132,19 +152,26 @@ def checked_spending(ctx: click.Context, param: click.Parameter, value: str | No
         raise click.BadParameter(str(exc)) from None
 
 
+def spending_option(help_text: str, default: str | None) -> Callable[[FC], FC]:
+    """``--spending``: the alpha-spending function of looks at the data; ``help_text`` is
+    followed by the functions it may name."""
+    return click.option(
+        "--spending",
+        default=default,
+        show_default=default is not None,
+        callback=checked_spending,
+        help=f"{help_text}: {SPENDING_CHOICES}.",
+    )
+
+
 def spending_options(default: str | None = "obrien-fleming", mode: str = "") -> Callable[[FC], FC]:
     """--spending, --futility-spending and --binding-futility of a sequential design
     (``gate``, ``power``, ``run --until-decided``). With ``default=None`` an option not
     given stays ``None``; ``mode`` begins each help ("--until-decided: ")."""
     said_default = "" if default else " [default: obrien-fleming]"
     return stacked(
-        click.option(
-            "--spending",
-            default=default,
-            show_default=default is not None,
-            callback=checked_spending,
-            help=f"{mode}Alpha-spending function of the sequential design{said_default}: "
-            f"{SPENDING_CHOICES}.",
+        spending_option(
+            f"{mode}Alpha-spending function of the sequential design{said_default}", default
         ),
         click.option(
             "--futility-spending",

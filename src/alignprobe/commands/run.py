@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 import click
 
 from alignprobe.commands.echo import echo_failed_logs
-from alignprobe.commands.locations import OUT_LOCATION
 from alignprobe.commands.options import (
     checkpoint_pick_options,
     display_option,
     generate_option,
     judges_option,
     max_samples_option,
+    out_folder_option,
     policy_option,
     spending_options,
 )
@@ -50,11 +50,9 @@ if TYPE_CHECKING:
     "Judge model (Inspect model role 'grader'), e.g. openai/gpt-4o-2024-08-06; repeat "
     "for a panel (numbers averaged, verdicts by majority)."
 )
-@click.option(
-    "--out",
-    type=OUT_LOCATION,
-    default=None,
-    help="Run directory, or an fsspec URL such as s3://bucket/run [default: results/<suite>].",
+@out_folder_option(
+    "Run directory, or an fsspec URL such as s3://bucket/run [default: results/<suite>].",
+    url=True,
 )
 @click.option(
     "--shard",

@@ -18,17 +18,13 @@ from pathlib import Path
 import click
 
 from alignprobe.commands.echo import echo_written, upload_beside
-from alignprobe.commands.locations import LOCAL_OUT_FOLDER, RUN_LOCATION
+from alignprobe.commands.locations import RUN_LOCATION
+from alignprobe.commands.options import out_folder_option
 
 
 @click.command("table")
 @click.argument("run_dir", type=RUN_LOCATION)
-@click.option(
-    "--out",
-    type=LOCAL_OUT_FOLDER,
-    default=None,
-    help="Folder for the table [default: RUN_DIR].",
-)
+@out_folder_option("Folder for the table [default: RUN_DIR].")
 def table_command(run_dir: Path, out: Path | None) -> None:
     """Build the results table of a run: one row per sample x epoch.
 

@@ -15,14 +15,13 @@ from pathlib import Path
 import click
 
 from alignprobe.commands.options import (
-    SPENDING_CHOICES,
-    checked_spending,
     checkpoint_pick_options,
     display_option,
     generate_option,
     judges_option,
     max_samples_option,
     policy_option,
+    spending_option,
 )
 from alignprobe.exit_codes import CommandFailed, ExitCode, Interrupted, note_interrupt
 
@@ -75,13 +74,7 @@ from alignprobe.exit_codes import CommandFailed, ExitCode, Interrupted, note_int
     help="One-sided level of the onset test over all looks (false-stop rate), spent "
     "look by look [default: the policy's alpha, else 0.05].",
 )
-@click.option(
-    "--spending",
-    default="pocock",
-    show_default=True,
-    callback=checked_spending,
-    help=f"Alpha-spending over the looks: {SPENDING_CHOICES}.",
-)
+@spending_option("Alpha-spending over the looks", "pocock")
 @click.option(
     "--looks",
     type=click.IntRange(min=1),
