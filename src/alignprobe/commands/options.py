@@ -18,8 +18,7 @@ from alignprobe.commands.locations import LOCAL_OUT_FOLDER, OUT_LOCATION
 
 FC = TypeVar("FC", bound=Callable[..., Any])
 
-#: Inspect's progress displays a command can pass on (``conversation`` only where the
-#: command runs one eval set in the foreground)
+#: Inspect's progress displays a command passes on (``run`` also offers ``conversation``)
 DISPLAYS = ("full", "rich", "plain", "log", "none")
 
 #: help of --spending / --futility-spending (alignprobe.gate.sequential.SPENDING_HELP)
