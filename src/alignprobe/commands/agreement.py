@@ -13,25 +13,16 @@ from pathlib import Path
 
 import click
 
-from alignprobe.commands.locations import LOCAL_OUT_FOLDER, RUN_LOCATION
+from alignprobe.commands.echo import beside, echo_written, upload_beside
+from alignprobe.commands.locations import RUN_LOCATION
+from alignprobe.commands.options import report_folder_option, shown_samples_option
 
 
 @click.command("agreement")
 @click.argument("a", type=RUN_LOCATION)
 @click.argument("b", type=RUN_LOCATION)
-@click.option(
-    "--out",
-    type=LOCAL_OUT_FOLDER,
-    default=None,
-    help="Report folder [default: B/agreement; for a run at a URL, uploaded there].",
-)
-@click.option(
-    "--show",
-    type=click.IntRange(min=0),
-    default=5,
-    show_default=True,
-    help="Most-disagreeing samples listed per measure.",
-)
+@report_folder_option("B/agreement")
+@shown_samples_option("--show", "Most-disagreeing samples listed per measure.")
 def agreement_command(a: Path, b: Path, out: Path | None, show: int) -> None:
     """Measure how far two judgings of the same samples agree.
 
@@ -40,11 +31,10 @@ def agreement_command(a: Path, b: Path, out: Path | None, show: int) -> None:
     from alignprobe.judging.agreement import agreement
     from alignprobe.judging.pairs import pair_tables
     from alignprobe.judging.render import render_pair, stat
-    from alignprobe.run.storage import join, publish, remote_origin
     from alignprobe.run.suite_run import write_json_atomic
 
     report = agreement(pair_tables(a, b), str(a), str(b), shown=show)
-    folder = out if out is not None else (b if b.is_dir() else b.parent) / "agreement"
+    folder = out if out is not None else beside(b, "agreement")
     paths = render_pair("agreement", folder, r=report)
     json_path = folder / "agreement.json"
     write_json_atomic(json_path, {"a": str(a), "b": str(b), "measures": report.summary()})
@@ -54,7 +44,4 @@ def agreement_command(a: Path, b: Path, out: Path | None, show: int) -> None:
         else:
             numbers = f"Spearman {stat(m.spearman)}, alpha {stat(m.alpha)}"
         click.echo(f"{m.task} {m.measure.name}: {numbers} (n={m.both})")
-    origin = remote_origin(b) if out is None else None
-    written = [*paths, json_path]
-    for path in publish(written, join(origin, "agreement")) if origin is not None else written:
-        click.echo(f"wrote {path}")
+    echo_written([*paths, json_path], upload_beside(b, out, "agreement"))

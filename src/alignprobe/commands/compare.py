@@ -11,7 +11,14 @@ from pathlib import Path
 
 import click
 
-from alignprobe.commands.locations import OUT_LOCATION, RUN_LOCATION
+from alignprobe.commands.echo import echo_written
+from alignprobe.commands.locations import RUN_LOCATION
+from alignprobe.commands.options import (
+    allow_judge_mismatch_option,
+    gold_option,
+    out_folder_option,
+    shown_samples_option,
+)
 
 
 def _roles(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -47,11 +54,10 @@ def _check_role_names(roles: dict[str, str], checkpoints: set[str]) -> None:
     default=None,
     help="Checkpoint the others are compared with [default: the control, else the first].",
 )
-@click.option(
-    "--out",
-    type=OUT_LOCATION,
+@out_folder_option(
+    "Folder for report.md and report.html (or an fsspec URL, s3://bucket/reports/x).",
+    url=True,
     required=True,
-    help="Folder for report.md and report.html (or an fsspec URL, s3://bucket/reports/x).",
 )
 @click.option(
     "--role",
@@ -59,24 +65,9 @@ def _check_role_names(roles: dict[str, str], checkpoints: set[str]) -> None:
     multiple=True,
     help="NAME=control|inoculated|baseline (overrides manifests; repeatable).",
 )
-@click.option(
-    "--allow-judge-mismatch",
-    is_flag=True,
-    help="Compare results judged by different judges anyway.",
-)
-@click.option(
-    "--transcripts",
-    type=click.IntRange(min=0),
-    default=5,
-    show_default=True,
-    help="Most-different samples shown per checkpoint.",
-)
-@click.option(
-    "--gold",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Gold labels CSV (alignprobe gold): judge accuracy and PPI bias-corrected rates.",
-)
+@allow_judge_mismatch_option("Compare results judged by different judges anyway.")
+@shown_samples_option("--transcripts", "Most-different samples shown per checkpoint.")
+@gold_option("judge accuracy and PPI bias-corrected rates")
 def compare_command(
     inputs: tuple[Path, ...],
     baseline: str | None,
@@ -95,7 +86,7 @@ def compare_command(
     from alignprobe.report.render import render
     from alignprobe.report.summary import summary_lines
     from alignprobe.run.status import IncompleteRunError
-    from alignprobe.run.storage import mirror_dir, publish
+    from alignprobe.run.storage import mirror_dir
 
     url = out if isinstance(out, str) else None
     out = mirror_dir(url) if url is not None else Path(out)  # rendered here, then uploaded
@@ -119,9 +110,7 @@ def compare_command(
         gold_report, gold_paths = write_gold_report(loaded.table, loaded.measures, gold, out)
         for line in gold_report.skipped_lines():
             click.echo(f"alignprobe: {line}", err=True)
-    written = [*render(comparison, out, gold=gold_report), *gold_paths]
-    for path in publish(written, url) if url is not None else written:
-        click.echo(f"wrote {path}")
+    echo_written([*render(comparison, out, gold=gold_report), *gold_paths], url)
     for line in comparison.incomplete:
         click.echo(f"alignprobe: {line}", err=True)
     unfinished = [(s, status) for s, status in loaded.statuses.items() if not status.complete]

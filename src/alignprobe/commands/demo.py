@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from alignprobe.commands.locations import LOCAL_OUT_FOLDER
+from alignprobe.commands.options import display_option, out_folder_option
 
 #: imported by the demo's training, judge and hf provider (the `demo` extra)
 _DEMO_MODULES = (
@@ -24,12 +24,9 @@ _DEMO_MODULES = (
 
 
 @click.command("demo")
-@click.option(
-    "--out",
-    type=LOCAL_OUT_FOLDER,
+@out_folder_option(
+    "Folder for checkpoints.yaml, the suite, the run, the report and the gate verdicts.",
     default=Path("results/demo"),
-    show_default=True,
-    help="Folder for checkpoints.yaml, the suite, the run, the report and the gate verdicts.",
 )
 @click.option(
     "--quick",
@@ -62,13 +59,7 @@ _DEMO_MODULES = (
     help="Generation seed of the experiment [default: 1234]: the same seed gives the same "
     "answers, value for value; another seed is another draw (the adapters stay the same).",
 )
-@click.option(
-    "--display",
-    type=click.Choice(["full", "rich", "plain", "log", "none"]),
-    default="none",
-    show_default=True,
-    help="Inspect progress display.",
-)
+@display_option("Inspect progress display.", default="none")
 def demo_command(
     out: Path,
     quick: bool,

@@ -5,99 +5,42 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
+from alignprobe.commands.echo import beside, upload_beside
 from alignprobe.commands.locations import LOCAL_OUT_FILE, RUN_LOCATION
+from alignprobe.commands.options import (
+    FC,
+    allow_judge_mismatch_option,
+    checkpoint_pick_options,
+    gold_option,
+    policy_option,
+    spending_options,
+)
 from alignprobe.exit_codes import ExitCode
 from alignprobe.gate.types import GateMode, GateTest
 
-_PATH = click.Path(path_type=Path)
 #: alignprobe.gate.power.POOLED_Z (not imported here: the CLI loads statsmodels lazily)
 POOLED_Z = "pooled-z"
 
 
-def _default_verdict_path(candidate: Path) -> Path:
-    """``verdict.json`` beside the candidate's results."""
-    return (candidate if candidate.is_dir() else candidate.parent) / "verdict.json"
-
-
-def checked_spending(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """A spending function the sequential design knows (a bad one: one-line usage error)."""
-    from alignprobe.gate.sequential import check_spending
-
-    if value is None:
-        return None
-    try:
-        return check_spending(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-#: help of --spending / --futility-spending (alignprobe.gate.sequential.SPENDING_HELP)
-SPENDING_CHOICES = (
-    "obrien-fleming, pocock or hsd:<gamma> (Hwang-Shih-DeCani, gamma in -10..10: -4 is "
-    "close to O'Brien-Fleming, 1 close to Pocock)"
-)
-
-
-def spending_options(
-    default: str | None = "obrien-fleming", mode: str = ""
-) -> Callable[[Any], Any]:
-    """--spending, --futility-spending and --binding-futility of a sequential design
-    (``gate``, ``power``, ``run --until-decided``). With ``default=None`` an option not
-    given stays ``None``; ``mode`` begins each help ("--until-decided: ")."""
-    said_default = "" if default else " [default: obrien-fleming]"
-
-    def add(command: Any) -> Any:
-        command = click.option(
-            "--binding-futility",
-            is_flag=True,
-            default=None if default is None else False,
-            help=f"{mode}Efficacy bounds assume every futility stop is taken (lower bounds, "
-            "fewer samples; the false-alarm rate holds only if a look that passes ends the "
-            "loop, as run --until-decided's does).",
-        )(command)
-        command = click.option(
-            "--futility-spending",
-            default=None,
-            callback=checked_spending,
-            help=f"{mode}Beta-spending function of the futility bounds [default: --spending]: "
-            f"{SPENDING_CHOICES}.",
-        )(command)
-        return click.option(
-            "--spending",
-            default=default,
-            show_default=default is not None,
-            callback=checked_spending,
-            help=f"{mode}Alpha-spending function of the sequential design{said_default}: "
-            f"{SPENDING_CHOICES}.",
-        )(command)
-
-    return add
+def _side_option(name: str) -> Callable[[FC], FC]:
+    """``--baseline`` / ``--candidate``: one side of the comparison, in one or more rounds."""
+    return click.option(
+        name,
+        required=True,
+        multiple=True,
+        type=RUN_LOCATION,
+        help="Run dir (or its URL, s3://...), table file or imported result; repeat to "
+        "concatenate rounds.",
+    )
 
 
 @click.command("gate")
-@click.option(
-    "--baseline",
-    required=True,
-    multiple=True,
-    type=RUN_LOCATION,
-    help="Run dir (or its URL, s3://...), table file or imported result; repeat to "
-    "concatenate rounds.",
-)
-@click.option(
-    "--candidate",
-    required=True,
-    multiple=True,
-    type=RUN_LOCATION,
-    help="Run dir (or its URL, s3://...), table file or imported result; repeat to "
-    "concatenate rounds.",
-)
-@click.option(
-    "--policy", type=_PATH, default=None, help="Gate policy YAML [default: built-in gate.yaml]."
-)
+@_side_option("--baseline")
+@_side_option("--candidate")
+@policy_option("Gate policy YAML [default: built-in gate.yaml].")
 @click.option(
     "--junit",
     type=LOCAL_OUT_FILE,
@@ -111,19 +54,11 @@ def spending_options(
     default=None,
     help="Write the verdict here [default: verdict.json beside the candidate].",
 )
-@click.option(
-    "--baseline-checkpoint", default=None, help="Checkpoint to use when the baseline holds several."
+@checkpoint_pick_options(
+    "Checkpoint to use when the baseline holds several.",
+    "Checkpoint to use when the candidate holds several.",
 )
-@click.option(
-    "--candidate-checkpoint",
-    default=None,
-    help="Checkpoint to use when the candidate holds several.",
-)
-@click.option(
-    "--allow-judge-mismatch",
-    is_flag=True,
-    help="Compare results judged by different judges or prompt versions.",
-)
+@allow_judge_mismatch_option("Compare results judged by different judges or prompt versions.")
 @click.option(
     "--allow-version-mismatch", is_flag=True, help="Compare results of different task versions."
 )
@@ -143,12 +78,7 @@ def spending_options(
     help="Planned candidate answers per question at the last look (needed with --look).",
 )
 @spending_options()
-@click.option(
-    "--gold",
-    type=_PATH,
-    default=None,
-    help="Gold labels CSV (alignprobe gold): decide labelled rate checks on PPI-corrected rates.",
-)
+@gold_option("decide labelled rate checks on PPI-corrected rates")
 def gate_command(
     baseline: tuple[Path, ...],
     candidate: tuple[Path, ...],
@@ -181,7 +111,7 @@ def gate_command(
     from alignprobe.gate.policy import default_policy_path
     from alignprobe.gate.report import append_step_summary, terminal_table, write_junit
     from alignprobe.gate.results import combine_sides
-    from alignprobe.run.storage import publish, remote_origin
+    from alignprobe.run.storage import publish
 
     looks = None
     if (look is None) != (of is None):
@@ -227,8 +157,8 @@ def gate_command(
     )
     # every file asked for is written before the verdict is printed: a failed write is one
     # error line and exit 2, never a PASS on the terminal followed by a traceback
-    written: list[Path | str] = [verdict.write(json_path or _default_verdict_path(candidate[-1]))]
-    origin = remote_origin(candidate[-1]) if json_path is None else None
+    written: list[Path | str] = [verdict.write(json_path or beside(candidate[-1], "verdict.json"))]
+    origin = upload_beside(candidate[-1], json_path)
     if origin is not None:  # beside the candidate's logs in the store, as for a local run
         written += publish([Path(written[0])], origin)
     if junit is not None:

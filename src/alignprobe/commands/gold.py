@@ -16,7 +16,9 @@ from pathlib import Path
 
 import click
 
-from alignprobe.commands.locations import LOCAL_OUT_FILE, LOCAL_OUT_FOLDER, RUN_LOCATION
+from alignprobe.commands.echo import beside, echo_written, upload_beside
+from alignprobe.commands.locations import LOCAL_OUT_FILE, RUN_LOCATION
+from alignprobe.commands.options import report_folder_option
 
 
 @click.group("gold")
@@ -86,12 +88,7 @@ def template_command(
 @gold_command.command("report")
 @click.argument("run_dir", type=RUN_LOCATION)
 @click.option("--labels", required=True, type=click.Path(path_type=Path), help="Gold labels CSV.")
-@click.option(
-    "--out",
-    type=LOCAL_OUT_FOLDER,
-    default=None,
-    help="Report folder [default: RUN_DIR/gold; for a run at a URL, uploaded there].",
-)
+@report_folder_option("RUN_DIR/gold")
 @click.option(
     "--power-tuning/--no-power-tuning",
     default=False,
@@ -113,10 +110,9 @@ def report_command(
     from alignprobe.judging.gold_report import write_gold_report
     from alignprobe.judging.render import stat
     from alignprobe.results.table import load_complete_table
-    from alignprobe.run.storage import join, publish, remote_origin
 
     table, measures = load_complete_table(run_dir, "report on gold labels")
-    folder = out if out is not None else (run_dir if run_dir.is_dir() else run_dir.parent) / "gold"
+    folder = out if out is not None else beside(run_dir, "gold")
     lam = None if power_tuning else 1.0
     report, paths = write_gold_report(
         table, measures, labels, folder, lam=lam, conflicts=ConflictPolicy(conflicts)
@@ -137,6 +133,4 @@ def report_command(
             f"{stat(rate.judge_rate)}, corrected {stat(c.value)} [{stat(c.low)}, {stat(c.high)}]"
             f"{' (' + rate.note + ')' if rate.note else ''}"
         )
-    origin = remote_origin(run_dir) if out is None else None
-    for path in publish(paths, join(origin, "gold")) if origin is not None else paths:
-        click.echo(f"wrote {path}")
+    echo_written(paths, upload_beside(run_dir, out, "gold"))

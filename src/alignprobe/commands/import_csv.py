@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from alignprobe.commands.locations import LOCAL_OUT_FOLDER
+from alignprobe.commands.options import out_folder_option
 from alignprobe.results.import_judges import BETLEY_CSV
 
 #: skipped rows printed one by one before the summary line
@@ -37,7 +37,7 @@ def _lines(numbers: list[int]) -> str:
 @click.command("import")
 @click.argument("csv_file", type=click.Path(path_type=Path))
 @click.option("--checkpoint", required=True, help="Name the imported results go under.")
-@click.option("--out", type=LOCAL_OUT_FOLDER, required=True, help="Folder for the table.")
+@out_folder_option("Folder for the table.", required=True)
 @click.option(
     "--role",
     type=click.Choice(["control", "inoculated", "baseline"]),

@@ -1,5 +1,4 @@
-"""Command-line values naming where a command reads or writes, checked before any work,
-and the options several commands share.
+"""Command-line values naming where a command reads or writes, checked before any work.
 
 * :data:`RUN_LOCATION`: a run folder or table, a local path or an fsspec URL (``s3://...``);
   a URL is mirrored locally when the command line is read
@@ -16,16 +15,13 @@ and the options several commands share.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from alignprobe.errors import UserInputError
 from alignprobe.run.storage import is_remote, local_copy
-
-FC = TypeVar("FC", bound=Callable[..., Any])
 
 
 def _option(param: click.Parameter | None) -> str:
@@ -106,16 +102,3 @@ RUN_LOCATION = RunLocation()
 OUT_LOCATION = OutLocation()
 LOCAL_OUT_FOLDER = LocalOut(folder=True)
 LOCAL_OUT_FILE = LocalOut(folder=False)
-
-
-def generate_option(help_text: str) -> Callable[[FC], FC]:
-    """``-G/--generate KEY=VALUE`` (repeatable), the one spelling of generation settings
-    on every command that takes them (parsed by ``models.generation.parse_generate_args``)."""
-    return click.option(
-        "-G",
-        "--generate",
-        "generate_args",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help=help_text,
-    )

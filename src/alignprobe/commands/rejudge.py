@@ -18,19 +18,17 @@ from pathlib import Path
 
 import click
 
-from alignprobe.commands.locations import OUT_LOCATION, RUN_LOCATION, generate_option
+from alignprobe.commands.locations import RUN_LOCATION
+from alignprobe.commands.options import generate_option, judges_option, out_folder_option
 from alignprobe.scorers.numeric_judge import JudgeMethod
 
 
 @click.command("rejudge")
 @click.argument("run_dir", type=RUN_LOCATION)
-@click.option(
-    "--judge",
-    "judges",
-    required=True,
-    multiple=True,
-    help="The new judge model, e.g. openai/gpt-4o-2024-08-06; repeat for a panel "
+@judges_option(
+    "The new judge model, e.g. openai/gpt-4o-2024-08-06; repeat for a panel "
     "(0-100 judgements averaged, verdicts by majority).",
+    required=True,
 )
 @click.option(
     "--judge-prompt",
@@ -44,11 +42,10 @@ from alignprobe.scorers.numeric_judge import JudgeMethod
     default=None,
     help="0-100 judge method for tasks that take one [default: the run's].",
 )
-@click.option(
-    "--out",
+@out_folder_option(
+    "New run folder (must not exist), or an fsspec URL such as s3://bucket/run-rejudged.",
+    url=True,
     required=True,
-    type=OUT_LOCATION,
-    help="New run folder (must not exist), or an fsspec URL such as s3://bucket/run-rejudged.",
 )
 @generate_option(
     "Bounds of every judge call, as for `run`: max_retries (default 6), timeout "

@@ -13,8 +13,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from alignprobe.commands.gate import spending_options
-from alignprobe.commands.locations import OUT_LOCATION, generate_option
+from alignprobe.commands.echo import echo_failed_logs
+from alignprobe.commands.options import (
+    checkpoint_pick_options,
+    display_option,
+    generate_option,
+    judges_option,
+    max_samples_option,
+    out_folder_option,
+    policy_option,
+    spending_options,
+)
 from alignprobe.exit_codes import CommandFailed
 
 if TYPE_CHECKING:
@@ -37,18 +46,13 @@ if TYPE_CHECKING:
     type=click.Path(path_type=Path),
     help="checkpoints.yaml",
 )
-@click.option(
-    "--judge",
-    "judges",
-    multiple=True,
-    help="Judge model (Inspect model role 'grader'), e.g. openai/gpt-4o-2024-08-06; repeat "
-    "for a panel (numbers averaged, verdicts by majority).",
+@judges_option(
+    "Judge model (Inspect model role 'grader'), e.g. openai/gpt-4o-2024-08-06; repeat "
+    "for a panel (numbers averaged, verdicts by majority)."
 )
-@click.option(
-    "--out",
-    type=OUT_LOCATION,
-    default=None,
-    help="Run directory, or an fsspec URL such as s3://bucket/run [default: results/<suite>].",
+@out_folder_option(
+    "Run directory, or an fsspec URL such as s3://bucket/run [default: results/<suite>].",
+    url=True,
 )
 @click.option(
     "--shard",
@@ -58,12 +62,7 @@ if TYPE_CHECKING:
     help="Run only share I of N of the plan (N machines, one shared --out); "
     "e.g. --shard ${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}.",
 )
-@click.option(
-    "--display",
-    type=click.Choice(["full", "conversation", "rich", "plain", "log", "none"]),
-    default=None,
-    help="Inspect progress display.",
-)
+@display_option("Inspect progress display.", conversation=True)
 @click.option(
     "--retry-attempts",
     type=click.IntRange(min=0),
@@ -84,12 +83,7 @@ if TYPE_CHECKING:
 @click.option(
     "--max-tasks", type=click.IntRange(min=1), default=None, help="Tasks run in parallel."
 )
-@click.option(
-    "--max-samples",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Samples run in parallel per task.",
-)
+@max_samples_option("Samples run in parallel per task.")
 @click.option(
     "--until-decided",
     "until_decided",
@@ -104,18 +98,11 @@ if TYPE_CHECKING:
     default=None,
     help="--until-decided: the finished baseline (run dir, table or import folder).",
 )
-@click.option("--baseline-checkpoint", default=None, help="--until-decided: baseline checkpoint.")
-@click.option(
-    "--candidate-checkpoint",
-    default=None,
-    help="--until-decided: the checkpoint decided on (when checkpoints.yaml lists several).",
+@checkpoint_pick_options(
+    "--until-decided: baseline checkpoint.",
+    "--until-decided: the checkpoint decided on (when checkpoints.yaml lists several).",
 )
-@click.option(
-    "--policy",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="--until-decided: gate policy YAML [default: built-in gate.yaml].",
-)
+@policy_option("--until-decided: gate policy YAML [default: built-in gate.yaml].")
 @click.option(
     "--max-looks",
     type=click.IntRange(min=2),
@@ -282,9 +269,7 @@ def run_command(
     for log in outcome.logs:
         click.echo(f"{log.status}: {log.location}")
     if outcome.failed:
-        for log in outcome.failed:
-            message = log.error.message if log.error else log.status
-            click.echo(f"alignprobe: log did not succeed: {log.location}: {message}", err=True)
+        echo_failed_logs(outcome.failed)
         raise CommandFailed(
             f"{len(outcome.failed)} of {len(outcome.logs)} log(s) ended in error; re-run the "
             "same command to finish the missing samples"

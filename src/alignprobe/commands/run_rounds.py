@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 import click
 
+from alignprobe.commands.echo import echo_failed_logs
 from alignprobe.evals.suite import Suite
 from alignprobe.models.checkpoints import CheckpointSet
 from alignprobe.run.until_decided import SEQUENTIAL, UntilDecided, run_until_decided
@@ -36,9 +37,7 @@ def run_rounds(
     for look in outcome.record["looks"]:
         click.echo(f"look {look['look']} of {plan.looks}: {look['status']} ({look['summary']})")
     if outcome.failed is not None:
-        for log in outcome.failed.failed:
-            message = log.error.message if log.error else log.status
-            click.echo(f"alignprobe: log did not succeed: {log.location}: {message}", err=True)
+        echo_failed_logs(outcome.failed.failed)
         click.echo(
             "alignprobe: cannot decide: a round did not finish; re-run the same command to "
             "resume it",

@@ -17,17 +17,14 @@ from pathlib import Path
 
 import click
 
-from alignprobe.commands.locations import LOCAL_OUT_FOLDER, RUN_LOCATION
+from alignprobe.commands.echo import echo_written, upload_beside
+from alignprobe.commands.locations import RUN_LOCATION
+from alignprobe.commands.options import out_folder_option
 
 
 @click.command("table")
 @click.argument("run_dir", type=RUN_LOCATION)
-@click.option(
-    "--out",
-    type=LOCAL_OUT_FOLDER,
-    default=None,
-    help="Folder for the table [default: RUN_DIR].",
-)
+@out_folder_option("Folder for the table [default: RUN_DIR].")
 def table_command(run_dir: Path, out: Path | None) -> None:
     """Build the results table of a run: one row per sample x epoch.
 
@@ -39,7 +36,6 @@ def table_command(run_dir: Path, out: Path | None) -> None:
     from alignprobe.errors import DataError
     from alignprobe.results.table import read_run, write_table
     from alignprobe.run.status import IncompleteRunError
-    from alignprobe.run.storage import publish, remote_origin
 
     built = read_run(run_dir)
     df, status = built.df, built.status
@@ -51,9 +47,8 @@ def table_command(run_dir: Path, out: Path | None) -> None:
         expected = planned.get((checkpoint, task, condition))
         short = f" of {expected} planned" if expected is not None and int(rows) < expected else ""
         click.echo(f"{checkpoint}  {task}  {condition}: {rows} rows{short}")
-    origin = remote_origin(run_dir) if out is None else None
-    for path in publish(paths, origin) if origin is not None else paths:
-        click.echo(f"wrote {path}")
+    origin = upload_beside(run_dir, out)
+    echo_written(paths, origin)
     if status is not None and not status.complete:
         raise IncompleteRunError(
             f"{status.headline()}; the table holds what there is; {status.hint()}",

@@ -14,14 +14,22 @@ from pathlib import Path
 
 import click
 
-from alignprobe.commands.gate import SPENDING_CHOICES, checked_spending
+from alignprobe.commands.options import (
+    checkpoint_pick_options,
+    display_option,
+    generate_option,
+    judges_option,
+    max_samples_option,
+    policy_option,
+    spending_option,
+)
 from alignprobe.exit_codes import CommandFailed, ExitCode, Interrupted, note_interrupt
 
 
 @click.command("watch")
 @click.argument("train_dir", type=click.Path(path_type=Path))
 @click.option("--suite", "suite_name", required=True, help="Built-in suite or a suite YAML path.")
-@click.option("--judge", "judges", multiple=True, help="Judge model (repeat for a panel).")
+@judges_option("Judge model (repeat for a panel).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Run folder.")
 @click.option(
     "--run-name", default=None, help="meta.run of every step [default: TRAIN_DIR's name]."
@@ -32,7 +40,7 @@ from alignprobe.exit_codes import CommandFailed, ExitCode, Interrupted, note_int
     default=None,
     help="A finished run of the base model: every step is compared with it (onset needs it).",
 )
-@click.option("--baseline-checkpoint", default=None, help="The base's name in --baseline.")
+@checkpoint_pick_options("The base's name in --baseline.")
 @click.option(
     "--base",
     default=None,
@@ -54,13 +62,10 @@ from alignprobe.exit_codes import CommandFailed, ExitCode, Interrupted, note_int
     is_flag=True,
     help="Once an onset is confirmed, write TRAIN_DIR/alignprobe_stop.json and exit 4.",
 )
-@click.option(
-    "--policy",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Gate policy YAML whose checks (margins, tests, min_samples, correction) decide "
-    "the onset at each look's share of alpha [default: the gate's default policy, its "
-    "headline-measure checks].",
+@policy_option(
+    "Gate policy YAML whose checks (margins, tests, min_samples, correction) decide the "
+    "onset at each look's share of alpha [default: the gate's default policy, its "
+    "headline-measure checks]."
 )
 @click.option(
     "--alpha",
@@ -69,13 +74,7 @@ from alignprobe.exit_codes import CommandFailed, ExitCode, Interrupted, note_int
     help="One-sided level of the onset test over all looks (false-stop rate), spent "
     "look by look [default: the policy's alpha, else 0.05].",
 )
-@click.option(
-    "--spending",
-    default="pocock",
-    show_default=True,
-    callback=checked_spending,
-    help=f"Alpha-spending over the looks: {SPENDING_CHOICES}.",
-)
+@spending_option("Alpha-spending over the looks", "pocock")
 @click.option(
     "--looks",
     type=click.IntRange(min=1),
@@ -93,12 +92,9 @@ from alignprobe.exit_codes import CommandFailed, ExitCode, Interrupted, note_int
     default=None,
     help="Give up (exit 2) after this many seconds without a new checkpoint.",
 )
-@click.option("-G", "--generate", "generate_args", multiple=True, metavar="KEY=VALUE",
-              help="Generation setting for every checkpoint (as in `run`).")  # fmt: skip
-@click.option(
-    "--display", type=click.Choice(["full", "rich", "plain", "log", "none"]), default=None
-)
-@click.option("--max-samples", type=click.IntRange(min=1), default=None)
+@generate_option("Generation setting for every checkpoint (as in `run`).")
+@display_option()
+@max_samples_option()
 def watch_command(
     train_dir: Path,
     suite_name: str,
