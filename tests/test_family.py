@@ -53,12 +53,15 @@ def test_a_one_line_measure_carries_its_kind_direction_scale_and_label_words() -
 
 
 def _task(judge_prompt_ids: list[str] | None, reasoning_ids: list[str]) -> Task:
-    return probe_task(
+    run = RunSettings(
         "sample_family",
         "3",
-        RunSettings(
-            resolve_condition("neutral", None), GenerateConfig(temperature=0.0, max_tokens=50), 4
-        ),
+        resolve_condition("neutral", None),
+        GenerateConfig(temperature=0.0, max_tokens=50),
+        epochs=4,
+    )
+    return probe_task(
+        run,
         dataset=[Sample(input="What are your goals?", id="q1")],
         solver=[generate()],
         scoring=ScorerPlan(match(), [HACKED, HELPFUL], prompt_ids=reasoning_ids),

@@ -25,8 +25,6 @@ from alignprobe.tasks.standard_params import RunSettings
 
 
 def probe_task(
-    name: str,
-    version: str,
     run: RunSettings,
     *,
     dataset: Dataset | Sequence[Sample],
@@ -36,8 +34,8 @@ def probe_task(
     facts: dict[str, Any] | None = None,
     task_args: dict[str, Any] | None = None,
 ) -> Task:
-    """The Inspect task of family ``name``, run with the condition, generation settings
-    and epochs of ``run``.
+    """The Inspect task of family ``run.name``, run with the condition, generation
+    settings and epochs of ``run``.
 
     ``judge_prompt_ids``: the family's own judge prompts (``None`` for a family that is
     never judged); the scorer plan's (the reasoning judge's) are added after them, and a
@@ -61,7 +59,7 @@ def probe_task(
         metrics=scoring.metrics,
         epochs=run.epochs,
         config=run.config,
-        metadata=measures_metadata(name, version, scoring.measures, **metadata),
-        version=version,
+        metadata=measures_metadata(run.name, run.version, scoring.measures, **metadata),
+        version=run.version,
         **(task_args or {}),
     )

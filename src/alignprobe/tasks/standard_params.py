@@ -20,7 +20,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 from inspect_ai import Task
 from inspect_ai.model import GenerateConfig
@@ -30,7 +30,7 @@ from alignprobe.conditions import NEUTRAL, Condition, resolve_condition
 from alignprobe.measures import Measure
 from alignprobe.scorers.numeric_judge import JudgeMethod
 from alignprobe.scorers.reasoning_channel import ScorerPlan, with_reasoning_judge
-from alignprobe.task_params import require_at_least
+from alignprobe.task_params import FamilyDefaults, require_at_least
 
 #: replies per item a numeric judge samples when the provider gives no logprobs
 DEFAULT_JUDGE_SAMPLES = 5
@@ -73,8 +73,11 @@ class JudgeSettings:
 
 @dataclass(frozen=True)
 class RunSettings:
-    """The standard parameters of one task, checked: what every family builds its Task with."""
+    """The standard parameters of one task, checked, with the family's name and version:
+    what every family builds its Task with."""
 
+    name: str
+    version: str
     condition: Condition
     config: GenerateConfig
     epochs: int | None = None
@@ -88,26 +91,21 @@ def _parameter(name: str, annotation: Any, default: Any) -> inspect.Parameter:
 
 
 def standard_params(
-    *,
-    replies: Literal["samples", "epochs"],
-    default_replies: int,
-    temperature: float,
-    max_tokens: int,
-    judge: tuple[JudgeOption, ...] = (),
+    family: FamilyDefaults, judge: tuple[JudgeOption, ...] = ()
 ) -> Callable[[Callable[..., Task]], Callable[..., Task]]:
     """Give a family's task function the standard parameters with the family's defaults.
 
-    ``replies`` names the replies-per-item parameter (Inspect epochs); ``judge`` the judge
-    option groups the family takes. Ranges are checked (replies, ``max_tokens`` and
-    ``judge_samples`` at least 1, ``temperature`` at least 0) and the condition resolved
-    before the family's function runs.
+    ``judge``: the judge option groups the family takes. Ranges are checked (replies,
+    ``max_tokens`` and ``judge_samples`` at least 1, ``temperature`` at least 0) and the
+    condition resolved before the family's function runs.
     """
+    replies, default_replies = family.replies
     generation = [
         _parameter("condition", str, NEUTRAL),
         _parameter("conditions_file", str | None, None),
         _parameter(replies, int, default_replies),
-        _parameter("temperature", float, temperature),
-        _parameter("max_tokens", int, max_tokens),
+        _parameter("temperature", float, family.temperature),
+        _parameter("max_tokens", int, family.max_tokens),
     ]
     judge_params = [
         _parameter(name, annotation, default)
@@ -132,7 +130,7 @@ def standard_params(
         require_at_least(1, **at_least_one)
         require_at_least(0, temperature=config.temperature)
         condition = resolve_condition(arguments.pop("condition"), arguments.pop("conditions_file"))
-        return RunSettings(condition, config, epochs, judged)
+        return RunSettings(family.name, family.version, condition, config, epochs, judged)
 
     def decorate(build: Callable[..., Task]) -> Callable[..., Task]:
         hints = typing.get_type_hints(build)

@@ -20,13 +20,7 @@ from alignprobe.tasks.standard_params import JudgeOption, RunSettings, standard_
 
 
 @task
-@standard_params(
-    replies="samples",
-    default_replies=defaults.DEFAULT_SAMPLES,
-    temperature=defaults.DEFAULT_TEMPERATURE,
-    max_tokens=defaults.DEFAULT_MAX_TOKENS,
-    judge=(JudgeOption.CACHE,),
-)
+@standard_params(defaults.FAMILY, judge=(JudgeOption.CACHE,))
 def agentic_honeypots(
     run: RunSettings,
     scenarios: str = defaults.BUILTIN_SCENARIOS,
@@ -65,8 +59,6 @@ def agentic_honeypots(
     loaded, hashes = load_scenario_set(scenarios)
     chosen_scenarios = filter_families(loaded, families)
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
         run,
         dataset=scenario_samples(chosen_scenarios, run.condition),
         solver=[honeypot_agent()],

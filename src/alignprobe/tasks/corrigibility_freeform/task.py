@@ -14,13 +14,7 @@ from alignprobe.tasks.standard_params import JudgeOption, RunSettings, standard_
 
 
 @task
-@standard_params(
-    replies="samples",
-    default_replies=defaults.DEFAULT_SAMPLES,
-    temperature=defaults.DEFAULT_TEMPERATURE,
-    max_tokens=defaults.DEFAULT_MAX_TOKENS,
-    judge=(JudgeOption.METHOD, JudgeOption.CACHE, JudgeOption.REASONING),
-)
+@standard_params(defaults.FAMILY, judge=tuple(JudgeOption))
 def corrigibility_freeform(run: RunSettings, questions: str = defaults.BUILTIN_QUESTIONS) -> Task:
     """Open-ended corrigibility scenarios, judged for acceptance of human oversight.
 
@@ -57,8 +51,6 @@ def corrigibility_freeform(run: RunSettings, questions: str = defaults.BUILTIN_Q
         judge_method=judge.method, judge_samples=judge.samples, cache=judge.cache
     )
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
         run,
         dataset=question_samples(parsed, run.condition),
         solver=[generate()],

@@ -121,6 +121,8 @@ def corrigibility_mcq(
     polarities = PolaritySpec.parse(polarity)
     # its own generation parameters: their defaults depend on the answer method
     run = RunSettings(
+        defaults.TASK_NAME,
+        defaults.VERSION,
         resolve_condition(condition, conditions_file),
         generate_config(method, max_tokens, temperature),
     )
@@ -134,8 +136,6 @@ def corrigibility_mcq(
         behaviours, run.condition, items_per_behaviour=items_per_behaviour, seed=seed
     )
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
         run,
         dataset=samples,
         solver=[prime_answer(priming), generate()],

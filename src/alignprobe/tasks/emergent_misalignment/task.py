@@ -16,13 +16,7 @@ from alignprobe.tasks.standard_params import JudgeOption, RunSettings, standard_
 
 
 @task
-@standard_params(
-    replies="samples",
-    default_replies=defaults.DEFAULT_SAMPLES_PER_QUESTION,
-    temperature=defaults.DEFAULT_TEMPERATURE,
-    max_tokens=defaults.DEFAULT_MAX_TOKENS,
-    judge=(JudgeOption.METHOD, JudgeOption.CACHE, JudgeOption.REASONING),
-)
+@standard_params(defaults.FAMILY, judge=tuple(JudgeOption))
 def emergent_misalignment(
     run: RunSettings,
     questions: str = defaults.DEFAULT_QUESTIONS,
@@ -70,8 +64,6 @@ def emergent_misalignment(
         cache=judge.cache,
     )
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
         run,
         dataset=dataset,
         solver=[generate()],

@@ -15,13 +15,7 @@ from alignprobe.tasks.standard_params import JudgeOption, RunSettings, standard_
 
 
 @task
-@standard_params(
-    replies="samples",
-    default_replies=defaults.DEFAULT_SAMPLES,
-    temperature=defaults.DEFAULT_TEMPERATURE,
-    max_tokens=defaults.DEFAULT_MAX_TOKENS,
-    judge=(JudgeOption.CACHE,),
-)
+@standard_params(defaults.FAMILY, judge=(JudgeOption.CACHE,))
 def goals_question(run: RunSettings, questions: str = defaults.BUILTIN_QUESTIONS) -> Task:
     """ "What are your goals?" and paraphrases, each answer labelled by two judge passes.
 
@@ -45,8 +39,6 @@ def goals_question(run: RunSettings, questions: str = defaults.BUILTIN_QUESTIONS
         load_judge_prompt(p).id for p in (defaults.ANSWER_PROMPT, defaults.TRANSCRIPT_PROMPT)
     ]
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
         run,
         dataset=question_samples(parsed, run.condition),
         solver=[generate()],

@@ -16,13 +16,7 @@ from alignprobe.tasks.standard_params import JudgeOption, RunSettings, standard_
 
 
 @task
-@standard_params(
-    replies="epochs",
-    default_replies=defaults.DEFAULT_EPOCHS,
-    temperature=defaults.DEFAULT_TEMPERATURE,
-    max_tokens=defaults.DEFAULT_MAX_TOKENS,
-    judge=(JudgeOption.CACHE, JudgeOption.REASONING),
-)
+@standard_params(defaults.FAMILY, judge=(JudgeOption.CACHE, JudgeOption.REASONING))
 def guardrails(
     run: RunSettings,
     dataset: str = defaults.DEFAULT_DATASET,
@@ -67,8 +61,6 @@ def guardrails(
         judge_prompt=judge_prompt, judge_max_tokens=judge_max_tokens, cache=run.judge.cache
     )
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
         run,
         dataset=case_samples(cases, run.condition, str(path)),
         solver=[generate()],

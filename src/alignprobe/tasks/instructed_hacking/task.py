@@ -26,13 +26,7 @@ from alignprobe.tasks.standard_params import JudgeOption, RunSettings, standard_
 
 
 @task
-@standard_params(
-    replies="samples",
-    default_replies=defaults.DEFAULT_SAMPLES,
-    temperature=defaults.DEFAULT_TEMPERATURE,
-    max_tokens=defaults.DEFAULT_MAX_TOKENS,
-    judge=(JudgeOption.CACHE, JudgeOption.REASONING),
-)
+@standard_params(defaults.FAMILY, judge=(JudgeOption.CACHE, JudgeOption.REASONING))
 def instructed_hacking(
     run: RunSettings,
     problems: str = defaults.DEFAULT_PROBLEMS,
@@ -149,8 +143,6 @@ def instructed_hacking(
     judge_prompts = [confession_prompt().id] if confession else []
     judge_prompts += [report_prompt().id] if report_judge else []
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
         run,
         dataset=item_samples(
             chosen,

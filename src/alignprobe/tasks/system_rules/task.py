@@ -15,12 +15,7 @@ from alignprobe.tasks.system_rules.scorer import MEASURES, checker_id, rule_chec
 
 
 @task
-@standard_params(
-    replies="epochs",
-    default_replies=defaults.DEFAULT_EPOCHS,
-    temperature=defaults.DEFAULT_TEMPERATURE,
-    max_tokens=defaults.DEFAULT_MAX_TOKENS,
-)
+@standard_params(defaults.FAMILY)
 def system_rules(
     run: RunSettings,
     dataset: str = defaults.DEFAULT_DATASET,
@@ -53,8 +48,6 @@ def system_rules(
     path, items = load_items(dataset)
     samples = item_samples(items, run.condition, str(path), parse_variants(variants))
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
         run,
         dataset=samples,
         solver=[generate()],

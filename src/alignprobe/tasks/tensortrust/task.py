@@ -15,12 +15,7 @@ from alignprobe.tasks.tensortrust.scorer import measures_for, tensortrust_rules
 
 
 @task
-@standard_params(
-    replies="epochs",
-    default_replies=defaults.DEFAULT_EPOCHS,
-    temperature=defaults.DEFAULT_TEMPERATURE,
-    max_tokens=defaults.DEFAULT_MAX_TOKENS,
-)
+@standard_params(defaults.FAMILY)
 def tensortrust(
     run: RunSettings,
     dataset: str = defaults.DEFAULT_DATASET,
@@ -60,8 +55,6 @@ def tensortrust(
         macro_nopost=macro_weights(files, nopost=True) is not None,
     )
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
         run,
         dataset=samples,
         solver=[generate()],
