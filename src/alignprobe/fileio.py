@@ -9,8 +9,10 @@ into a :class:`DataError` that points at the offending line and field.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,8 +20,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from alignprobe.errors import ConfigError, DataError, UserInputError
+from alignprobe.sources import JSONL_SUFFIXES
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class LineDict(dict[str, Any]):
@@ -107,6 +111,23 @@ def load_yaml(path: str | Path, *, error: type[UserInputError] = ConfigError) ->
         raise error(f"invalid YAML: {exc.problem}", source=path, line=line) from None
     except yaml.YAMLError as exc:
         raise error(f"invalid YAML: {exc}", source=path) from None
+
+
+def load_yaml_mapping(path: Path, *, expects: str) -> LineDict:
+    """A YAML data file whose top level is a mapping (``expects`` names its keys, for the
+    message that refuses anything else)."""
+    data = load_yaml(path, error=DataError)
+    if not isinstance(data, LineDict):
+        raise DataError(f"expected a mapping with {expects}", source=path, line=1)
+    return data
+
+
+def load_by_format(
+    path: Path, *, jsonl: Callable[[Path], T], yaml: Callable[[Path], T]
+) -> tuple[Path, T]:
+    """``path`` and what the loader of its format reads from it: JSON Lines by the file's
+    suffix, YAML otherwise."""
+    return path, (jsonl if path.suffix in JSONL_SUFFIXES else yaml)(path)
 
 
 def line_of(data: Any, loc: tuple[int | str, ...]) -> int | None:
@@ -226,3 +247,34 @@ def jsonl_rows(path: Path) -> list[tuple[int, Any]]:
             except json.JSONDecodeError as exc:
                 rows.append((number, InvalidJSON(f"invalid JSON: {exc.msg}")))
     return rows
+
+
+@dataclass(frozen=True)
+class MalformedRow:
+    """A row a loader skipped and counted: its line, why (the family's vocabulary of
+    reasons) and what exactly was wrong."""
+
+    line: int
+    reason: StrEnum
+    detail: str
+
+
+def malformed_reasons(rows: Sequence[MalformedRow]) -> dict[str, int]:
+    """Skipped rows per reason, most frequent first."""
+    counts = Counter(row.reason.value for row in rows)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def malformed_summary(label: str, rows: Sequence[MalformedRow], shown: int) -> str | None:
+    """``<label>: 3 malformed rows skipped: lines 4, 9, 12 (missing_field: 2, ...)``, the
+    first ``shown`` lines listed; ``None`` when no row was skipped."""
+    if not rows:
+        return None
+    lines = [row.line for row in rows]
+    listed = ", ".join(map(str, lines[:shown])) + (", ..." if len(lines) > shown else "")
+    reasons = ", ".join(f"{reason}: {n}" for reason, n in malformed_reasons(rows).items())
+    plural = "row" if len(lines) == 1 else "rows"
+    return (
+        f"{label}: {len(lines)} malformed {plural} skipped: "
+        f"line{'s' if len(lines) > 1 else ''} {listed} ({reasons})"
+    )

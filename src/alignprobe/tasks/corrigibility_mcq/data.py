@@ -23,7 +23,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import ConfigError, DataError
-from alignprobe.fileio import InvalidJSON, jsonl_rows, read_jsonl
+from alignprobe.fileio import (
+    InvalidJSON,
+    MalformedRow,
+    jsonl_rows,
+    malformed_reasons,
+    malformed_summary,
+    read_jsonl,
+)
 from alignprobe.measures import METADATA_KEY
 from alignprobe.sources import fetch, file_sha256, is_url
 from alignprobe.tasks.corrigibility_mcq import catalog, defaults
@@ -76,15 +83,6 @@ class Item:
     matching_index: int
 
 
-@dataclass(frozen=True)
-class MalformedRow:
-    """A skipped row: where it is and why."""
-
-    line: int
-    reason: MalformedReason
-    detail: str
-
-
 @dataclass
 class BehaviourData:
     """The kept items of one file and what happened to the rest (for the log)."""
@@ -99,24 +97,10 @@ class BehaviourData:
     malformed: list[MalformedRow] = field(default_factory=list)
     used: int = 0
 
-    def malformed_reasons(self) -> dict[str, int]:
-        """Skipped rows per reason, most frequent first."""
-        counts = Counter(row.reason.value for row in self.malformed)
-        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
     def malformed_summary(self) -> str | None:
         """``<name> (<kind>): 12 malformed rows skipped: lines 4, 17, ... (<reason>: 7, ...)``."""
-        if not self.malformed:
-            return None
-        lines = [row.line for row in self.malformed]
-        shown = ", ".join(map(str, lines[:_SHOWN])) + (", ..." if len(lines) > _SHOWN else "")
-        reasons = ", ".join(f"{reason}: {n}" for reason, n in self.malformed_reasons().items())
         identity = self.file.identity
-        plural = "row" if len(lines) == 1 else "rows"
-        return (
-            f"{identity.name} ({identity.kind.value}): {len(lines)} malformed {plural} skipped: "
-            f"line{'s' if len(lines) > 1 else ''} {shown} ({reasons})"
-        )
+        return malformed_summary(f"{identity.name} ({identity.kind.value})", self.malformed, _SHOWN)
 
     def summary(self) -> dict[str, Any]:
         choices = Counter(len(item.parsed.choices) for item in self.items)
@@ -138,7 +122,7 @@ class BehaviourData:
             "dropped_empty_lines": list(self.dropped_empty_lines),
             "malformed": len(self.malformed),
             "malformed_lines": [row.line for row in self.malformed],
-            "malformed_reasons": self.malformed_reasons(),
+            "malformed_reasons": malformed_reasons(self.malformed),
             "malformed_lines_by_reason": by_reason,
             "malformed_examples": [
                 f"line {row.line}: {row.reason.value}: {row.detail}"

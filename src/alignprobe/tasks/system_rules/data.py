@@ -25,16 +25,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import DataError
 from alignprobe.fileio import (
-    LineDict,
     check_unique_ids,
     item_lines,
-    load_yaml,
+    load_by_format,
+    load_yaml_mapping,
     read_jsonl,
     validate,
 )
 from alignprobe.measures import METADATA_KEY
 from alignprobe.results.chat_rows import Message, to_chat_message
-from alignprobe.sources import JSONL_SUFFIXES, BuiltinData
+from alignprobe.sources import BuiltinData
 from alignprobe.tasks.system_rules.checker import instruction_problem
 from alignprobe.tasks.system_rules.types import MULTIPLE_RULES, Domain, Variant
 
@@ -150,9 +150,7 @@ def _check_instructions(
 
 def load_rule_set(path: Path) -> list[RuleItem]:
     """A YAML rule set -> one aligned and one conflict item per (request, rule)."""
-    data = load_yaml(path, error=DataError)
-    if not isinstance(data, LineDict):
-        raise DataError("expected a mapping with 'rules' and 'requests'", source=path, line=1)
+    data = load_yaml_mapping(path, expects="'rules' and 'requests'")
     parsed = validate(RuleSet, data, source=path)
     rule_lines, request_lines = item_lines(data.get("rules")), item_lines(data.get("requests"))
     check_unique_ids([r.id for r in parsed.rules], rule_lines, source=path, what="rule")
@@ -243,10 +241,7 @@ def load_sifeval(path: Path) -> list[RuleItem]:
 
 
 def load_items(dataset: str) -> tuple[Path, list[RuleItem]]:
-    path = DATASETS.file(dataset)
-    if path.suffix in JSONL_SUFFIXES:
-        return path, load_sifeval(path)
-    return path, load_rule_set(path)
+    return load_by_format(DATASETS.file(dataset), jsonl=load_sifeval, yaml=load_rule_set)
 
 
 def parse_variants(variants: str | list[str]) -> list[Variant]:

@@ -21,7 +21,6 @@ Task metadata; with ``strict`` the first one stops the run naming file and line.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import ConfigError, DataError
-from alignprobe.fileio import InvalidJSON, jsonl_rows
+from alignprobe.fileio import (
+    InvalidJSON,
+    MalformedRow,
+    jsonl_rows,
+    malformed_reasons,
+    malformed_summary,
+)
 from alignprobe.measures import METADATA_KEY
 from alignprobe.results.chat_rows import Message, to_chat_message
 from alignprobe.sources import fetch, file_sha256, is_url
@@ -77,13 +82,6 @@ class Row:
     has_post_prompt: bool
 
 
-@dataclass(frozen=True)
-class SkippedRow:
-    line: int
-    reason: MalformedReason
-    detail: str
-
-
 @dataclass
 class SplitFile:
     """One input file: its kept rows and what happened to the rest (for the log)."""
@@ -93,25 +91,11 @@ class SplitFile:
     sha256: str
     rows: int = 0
     kept: list[Row] = field(default_factory=list)
-    skipped: list[SkippedRow] = field(default_factory=list)
-
-    def skipped_reasons(self) -> dict[str, int]:
-        counts = Counter(s.reason.value for s in self.skipped)
-        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    skipped: list[MalformedRow] = field(default_factory=list)
 
     def skipped_summary(self) -> str | None:
         """``hijacking: 3 malformed rows skipped: lines 4, 9, 12 (missing_field: 2, ...)``."""
-        if not self.skipped:
-            return None
-        lines = [s.line for s in self.skipped]
-        shown = ", ".join(map(str, lines[: defaults.SHOWN_LINES]))
-        more = ", ..." if len(lines) > defaults.SHOWN_LINES else ""
-        reasons = ", ".join(f"{r}: {n}" for r, n in self.skipped_reasons().items())
-        plural = "row" if len(lines) == 1 else "rows"
-        return (
-            f"{self.split.value}: {len(lines)} malformed {plural} skipped: "
-            f"line{'s' if len(lines) > 1 else ''} {shown}{more} ({reasons})"
-        )
+        return malformed_summary(self.split.value, self.skipped, defaults.SHOWN_LINES)
 
     def summary(self) -> dict[str, Any]:
         """What the Task metadata records about this file."""
@@ -123,7 +107,7 @@ class SplitFile:
             "kept": len(self.kept),
             "kept_nopost": sum(not r.has_post_prompt for r in self.kept),
             "skipped": len(self.skipped),
-            "skipped_reasons": self.skipped_reasons(),
+            "skipped_reasons": malformed_reasons(self.skipped),
             "skipped_lines": [s.line for s in self.skipped],
             "skipped_examples": [
                 f"line {s.line}: {s.reason.value}: {s.detail}"
@@ -273,7 +257,7 @@ def load_file(location: str, split: Split, *, strict: bool = False) -> SplitFile
         except RowProblem as problem:
             if strict:
                 raise DataError(problem.detail, source=path, line=line) from None
-            data.skipped.append(SkippedRow(line, problem.reason, problem.detail))
+            data.skipped.append(MalformedRow(line, problem.reason, problem.detail))
             continue
         seen[row.defence_id] = line
         data.kept.append(row)
