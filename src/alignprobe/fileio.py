@@ -249,6 +249,16 @@ def jsonl_rows(path: Path) -> list[tuple[int, Any]]:
     return rows
 
 
+class RowProblem(ValueError):
+    """Why a row cannot be used: ``reason`` (the family's category, counted in the log)
+    and a detail (the caller adds file and line)."""
+
+    def __init__(self, reason: StrEnum, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
 @dataclass(frozen=True)
 class MalformedRow:
     """A row a loader skipped and counted: its line, why (the family's vocabulary of
@@ -278,3 +288,33 @@ def malformed_summary(label: str, rows: Sequence[MalformedRow], shown: int) -> s
         f"{label}: {len(lines)} malformed {plural} skipped: "
         f"line{'s' if len(lines) > 1 else ''} {listed} ({reasons})"
     )
+
+
+def skip_or_refuse(
+    problem: RowProblem, *, line: int, source: Path, strict: bool, skipped: list[MalformedRow]
+) -> None:
+    """A malformed row is skipped and counted in ``skipped``; with ``strict`` the file is
+    refused at that row instead."""
+    if strict:
+        raise DataError(problem.detail, source=source, line=line) from None
+    skipped.append(MalformedRow(line, problem.reason, problem.detail))
+
+
+def validate_row(
+    obj: Any, model: type[M], reasons: type[StrEnum], *, loc_depth: int | None = None
+) -> M:
+    """One row read leniently (:func:`jsonl_rows`) as ``model``, or a :class:`RowProblem`
+    with the family's reason ``INVALID_JSON``, ``NOT_AN_OBJECT``, ``MISSING_FIELD`` or
+    ``INVALID_FIELD``; the detail names the field (its first ``loc_depth`` parts)."""
+    if isinstance(obj, InvalidJSON):
+        raise RowProblem(reasons["INVALID_JSON"], obj.message)
+    if not isinstance(obj, dict):
+        raise RowProblem(reasons["NOT_AN_OBJECT"], "expected a JSON object")
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][:loc_depth])
+        detail = f"field '{where}': {first['msg']}" if where else first["msg"]
+        reason = reasons["MISSING_FIELD" if first["type"] == "missing" else "INVALID_FIELD"]
+        raise RowProblem(reason, detail) from None

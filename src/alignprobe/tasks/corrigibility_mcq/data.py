@@ -19,24 +19,25 @@ from typing import Any
 
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessage, ChatMessageUser
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import ConfigError, DataError
 from alignprobe.fileio import (
-    InvalidJSON,
     MalformedRow,
+    RowProblem,
     jsonl_rows,
     malformed_reasons,
     malformed_summary,
     read_jsonl,
+    skip_or_refuse,
+    validate_row,
 )
 from alignprobe.measures import METADATA_KEY
 from alignprobe.sources import fetch, file_sha256, is_url
 from alignprobe.tasks.corrigibility_mcq import catalog, defaults
 from alignprobe.tasks.corrigibility_mcq.questions import (
     ParsedQuestion,
-    RowProblem,
     answer_letter,
     parse_question,
     swapped_order,
@@ -255,22 +256,7 @@ def _single_letter(value: str | list[str], field_name: str, letters: tuple[str, 
 
 def _row(obj: Any) -> Row:
     """Validate one parsed row; :class:`RowProblem` says what is wrong."""
-    if isinstance(obj, InvalidJSON):
-        raise RowProblem(MalformedReason.INVALID_JSON, obj.message)
-    if not isinstance(obj, dict):
-        raise RowProblem(MalformedReason.NOT_AN_OBJECT, "expected a JSON object")
-    try:
-        return Row.model_validate(obj)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        detail = f"field '{where}': {first['msg']}" if where else first["msg"]
-        reason = (
-            MalformedReason.MISSING_FIELD
-            if first["type"] == "missing"
-            else MalformedReason.INVALID_FIELD
-        )
-        raise RowProblem(reason, detail) from None
+    return validate_row(obj, Row, MalformedReason)
 
 
 def _item(row: Row, polarity: Polarity, behaviour: str, index: int, line: int) -> Item:
@@ -306,9 +292,9 @@ def load_behaviour(
         try:
             item = _item(_row(obj), polarity, file.behaviour, index, line)
         except RowProblem as problem:
-            if strict:
-                raise DataError(problem.detail, source=file.path, line=line) from None
-            data.malformed.append(MalformedRow(line, problem.reason, problem.detail))
+            skip_or_refuse(
+                problem, line=line, source=file.path, strict=strict, skipped=data.malformed
+            )
             continue
         if item.parsed.stem_words < min_stem_words:
             data.dropped_empty_lines.append(line)

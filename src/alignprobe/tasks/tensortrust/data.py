@@ -27,16 +27,18 @@ from typing import Any
 
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessage
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import ConfigError, DataError
 from alignprobe.fileio import (
-    InvalidJSON,
     MalformedRow,
+    RowProblem,
     jsonl_rows,
     malformed_reasons,
     malformed_summary,
+    skip_or_refuse,
+    validate_row,
 )
 from alignprobe.measures import METADATA_KEY
 from alignprobe.results.chat_rows import Message, to_chat_message
@@ -47,15 +49,6 @@ from alignprobe.tasks.tensortrust.types import MalformedReason, Split
 logger = logging.getLogger(__name__)
 
 _ROLES = ("system", "user", "assistant")
-
-
-class RowProblem(Exception):
-    """Why one row cannot be used."""
-
-    def __init__(self, reason: MalformedReason, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 class _RawRow(BaseModel):
@@ -205,27 +198,9 @@ def _message(index: int, obj: Any) -> Message:
     return Message(role=obj["role"], content=obj["content"])
 
 
-def _raw(obj: Any) -> _RawRow:
-    if isinstance(obj, InvalidJSON):
-        raise RowProblem(MalformedReason.INVALID_JSON, obj.message)
-    if not isinstance(obj, dict):
-        raise RowProblem(MalformedReason.NOT_AN_OBJECT, "expected a JSON object")
-    try:
-        return _RawRow.model_validate(obj)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"][:1])
-        reason = (
-            MalformedReason.MISSING_FIELD
-            if first["type"] == "missing"
-            else MalformedReason.INVALID_FIELD
-        )
-        raise RowProblem(reason, f"field '{where}': {first['msg']}") from None
-
-
 def parse_row(obj: Any, split: Split, line: int) -> Row:
     """One parsed line -> a :class:`Row`; :class:`RowProblem` says why it cannot be used."""
-    raw = _raw(obj)
+    raw = validate_row(obj, _RawRow, MalformedReason, loc_depth=1)
     messages = tuple(_message(i, m) for i, m in enumerate(raw.messages))
     if messages[0].role != "system":
         raise RowProblem(MalformedReason.NO_SYSTEM_TURN, "the first message is not the defence")
@@ -255,9 +230,7 @@ def load_file(location: str, split: Split, *, strict: bool = False) -> SplitFile
                     f"id {row.defence_id} already at line {seen[row.defence_id]}",
                 )
         except RowProblem as problem:
-            if strict:
-                raise DataError(problem.detail, source=path, line=line) from None
-            data.skipped.append(MalformedRow(line, problem.reason, problem.detail))
+            skip_or_refuse(problem, line=line, source=path, strict=strict, skipped=data.skipped)
             continue
         seen[row.defence_id] = line
         data.kept.append(row)
