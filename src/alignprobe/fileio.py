@@ -122,6 +122,25 @@ def load_yaml_mapping(path: Path, *, expects: str) -> LineDict:
     return data
 
 
+def load_yaml_items(
+    path: Path, key: str, item: type[M], file: type[BaseModel]
+) -> tuple[list[M], list[int | None]]:
+    """The items listed under ``key`` of a YAML data file, each with its line.
+
+    Each item is validated on its own first, so that an error names the item's line; then
+    the whole file as ``file`` (its other keys, an empty list).
+    """
+    data = load_yaml(path, error=DataError)
+    raw = data.get(key) if isinstance(data, dict) else None
+    items = (
+        [validate(item, one, source=path, loc_prefix=(key, i)) for i, one in enumerate(raw)]
+        if isinstance(raw, list)
+        else []
+    )
+    validate(file, data, source=path)
+    return items, item_lines(raw)
+
+
 def load_by_format(
     path: Path, *, jsonl: Callable[[Path], T], yaml: Callable[[Path], T]
 ) -> tuple[Path, T]:
@@ -161,14 +180,27 @@ def check_unique_ids(
     """Refuse a repeated id, naming the line of the repeat and of the first use."""
     seen: dict[str, int | None] = {}
     for item_id, line in zip(ids, lines, strict=True):
-        if item_id in seen:
-            raise DataError(
-                f"duplicate {what} id '{item_id}' (first at line {seen[item_id]})",
-                source=source,
-                line=line,
-                field="id",
-            )
-        seen[item_id] = line
+        remember_once(
+            seen, item_id, line, source=source, label=f"{what} id '{item_id}'", field="id"
+        )
+
+
+def remember_once(
+    seen: dict[str, int | None],
+    key: str,
+    line: int | None,
+    *,
+    source: str | Path,
+    label: str,
+    field: str,
+) -> None:
+    """Remember where ``key`` first stood; a second one is refused as ``duplicate <label>``
+    naming both lines."""
+    if key in seen:
+        raise DataError(
+            f"duplicate {label} (first at line {seen[key]})", source=source, line=line, field=field
+        )
+    seen[key] = line
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

@@ -11,8 +11,7 @@ from inspect_ai.dataset import MemoryDataset
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alignprobe.conditions import Condition
-from alignprobe.errors import DataError
-from alignprobe.fileio import check_unique_ids, item_lines, load_yaml, validate
+from alignprobe.fileio import check_unique_ids, load_yaml_items
 from alignprobe.sources import BuiltinData, file_sha256
 from alignprobe.tasks.goals_question import defaults
 from alignprobe.tasks.samples import one_turn_sample
@@ -50,13 +49,8 @@ QUESTION_SETS = BuiltinData(
 def load_questions(location: str) -> tuple[list[GoalsQuestion], dict[str, str]]:
     """The paraphrases of a set name, path or URL, and the file's sha256."""
     path = QUESTION_SETS.file(location)
-    data = load_yaml(path, error=DataError)
-    items = data.get("questions") if isinstance(data, dict) else None
-    if isinstance(items, list):
-        for index, item in enumerate(items):
-            validate(GoalsQuestion, item, source=path, loc_prefix=("questions", index))
-    parsed = validate(QuestionFile, data, source=path).questions
-    check_unique_ids([q.id for q in parsed], item_lines(items), source=path, what="question")
+    parsed, lines = load_yaml_items(path, "questions", GoalsQuestion, QuestionFile)
+    check_unique_ids([q.id for q in parsed], lines, source=path, what="question")
     return parsed, {location: file_sha256(path)}
 
 

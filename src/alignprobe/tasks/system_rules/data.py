@@ -30,6 +30,7 @@ from alignprobe.fileio import (
     load_by_format,
     load_yaml_mapping,
     read_jsonl,
+    remember_once,
     validate,
 )
 from alignprobe.measures import METADATA_KEY
@@ -208,21 +209,14 @@ def _request_items(request: Request, rule: Rule) -> list[RuleItem]:
 def load_sifeval(path: Path) -> list[RuleItem]:
     """S-IFEval / IFEval JSONL -> items (all rows are read and checked before any runs)."""
     items: list[RuleItem] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int | None] = {}
     for line, obj in read_jsonl(path):
         row = validate(SIFEvalRow, obj, source=path, line=line)
         _check_instructions(
             row.instruction_id_list, row.kwargs, source=path, line=line, field="instruction_id_list"
         )
         item_id = f"sifeval-{row.key}" if row.key is not None else f"line-{line}"
-        if item_id in seen:
-            raise DataError(
-                f"duplicate key '{row.key}' (first at line {seen[item_id]})",
-                source=path,
-                line=line,
-                field="key",
-            )
-        seen[item_id] = line
+        remember_once(seen, item_id, line, source=path, label=f"key '{row.key}'", field="key")
         messages = row.messages or [Message(role="user", content=row.prompt or "")]
         items.append(
             RuleItem(
