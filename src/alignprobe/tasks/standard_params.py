@@ -117,19 +117,18 @@ def standard_params(
     def settings(arguments: dict[str, Any]) -> RunSettings:
         """Take the standard parameters out of ``arguments``, checked and resolved."""
         epochs = arguments.pop(replies)
-        config = GenerateConfig(
-            temperature=arguments.pop("temperature"), max_tokens=arguments.pop("max_tokens")
-        )
+        temperature, max_tokens = arguments.pop("temperature"), arguments.pop("max_tokens")
         options = {p.name: arguments.pop(p.name) for p in judge_params}
         judged = JudgeSettings(
             **{name.removeprefix("judge_"): value for name, value in options.items()}
         )
-        at_least_one = {replies: epochs, "max_tokens": config.max_tokens}
+        at_least_one = {replies: epochs, "max_tokens": max_tokens}
         if JudgeOption.METHOD in judge:
             at_least_one["judge_samples"] = judged.samples
         require_at_least(1, **at_least_one)
-        require_at_least(0, temperature=config.temperature)
+        require_at_least(0, temperature=temperature)
         condition = resolve_condition(arguments.pop("condition"), arguments.pop("conditions_file"))
+        config = GenerateConfig(temperature=temperature, max_tokens=max_tokens)
         return RunSettings(family.name, family.version, condition, config, epochs, judged)
 
     def decorate(build: Callable[..., Task]) -> Callable[..., Task]:
