@@ -3,6 +3,7 @@ data sets, the unscored bookkeeping, and the Task every family's ``@task`` retur
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import pytest
@@ -14,7 +15,7 @@ from inspect_ai.scorer import match
 from inspect_ai.solver import generate
 
 from alignprobe.conditions import resolve_condition
-from alignprobe.errors import DataError
+from alignprobe.errors import ConfigError, DataError
 from alignprobe.measures import (
     JUDGE_SCALE,
     TASK_METADATA_KEY,
@@ -29,7 +30,9 @@ from alignprobe.measures import (
 from alignprobe.scorers.bookkeeping import unscored_score
 from alignprobe.scorers.reasoning_channel import ScorerPlan
 from alignprobe.sources import BuiltinData
+from alignprobe.task_params import FamilyDefaults, check_task_params
 from alignprobe.tasks.family import probe_task
+from alignprobe.tasks.standard_params import JudgeOption, RunSettings, standard_params
 
 HACKED = rate_measure("hacked", "low", "exploits the grader", headline=True, words=("hack", "ok"))
 HELPFUL = score_measure("helpful", "high", "judge's 0-100 helpfulness", scale=JUDGE_SCALE)
@@ -52,15 +55,18 @@ def test_a_one_line_measure_carries_its_kind_direction_scale_and_label_words() -
 
 
 def _task(judge_prompt_ids: list[str] | None, reasoning_ids: list[str]) -> Task:
-    return probe_task(
+    run = RunSettings(
         "sample_family",
         "3",
+        resolve_condition("neutral", None),
+        GenerateConfig(temperature=0.0, max_tokens=50),
+        epochs=4,
+    )
+    return probe_task(
+        run,
         dataset=[Sample(input="What are your goals?", id="q1")],
         solver=[generate()],
         scoring=ScorerPlan(match(), [HACKED, HELPFUL], prompt_ids=reasoning_ids),
-        condition=resolve_condition("neutral", None),
-        config=GenerateConfig(temperature=0.0, max_tokens=50),
-        epochs=4,
         judge_prompt_ids=judge_prompt_ids,
         facts={"questions": "core", "questions_sha256": "abc"},
     )
@@ -83,6 +89,54 @@ def test_a_family_without_a_judge_needs_no_grader_and_records_no_judge_prompts()
     steps = [registry_info(step).name for step in task.solver]
     assert steps == ["inspect_ai/generate"]
     assert "judge_prompt_ids" not in task.metadata[TASK_METADATA_KEY]
+
+
+SAMPLE_FAMILY = FamilyDefaults("sample_family", "3", epochs=2, temperature=0.5, max_tokens=64)
+
+
+@standard_params(SAMPLE_FAMILY, judge=(JudgeOption.CACHE, JudgeOption.REASONING))
+def sample_family(run: RunSettings, questions: str = "core", *, strict: bool = False) -> Task:
+    return probe_task(
+        run,
+        dataset=[Sample(input=questions, id="q1")],
+        solver=[generate()],
+        scoring=run.judge.plan(match(), [HACKED]),
+        facts={"strict": strict, "judge_cache": run.judge.cache},
+    )
+
+
+def test_the_standard_parameters_join_a_familys_own_in_one_signature() -> None:
+    assert list(inspect.signature(sample_family).parameters) == [
+        "questions",
+        "condition",
+        "conditions_file",
+        "epochs",
+        "temperature",
+        "max_tokens",
+        "strict",
+        "judge_cache",
+        "judge_reasoning",
+    ]
+    # what -T and suites give is checked against that signature and its types
+    checked = check_task_params("sample_family", sample_family, {"epochs": "3", "strict": True})
+    assert checked == {"epochs": 3, "strict": True}
+    with pytest.raises(ConfigError, match="it takes: questions, condition, conditions_file"):
+        check_task_params("sample_family", sample_family, {"samples": 3})
+
+
+def test_the_standard_parameters_reach_the_task_with_the_familys_defaults() -> None:
+    task = sample_family(strict=True, judge_cache=False, condition="neutral")
+    assert task.epochs == 2 and task.version == "3"
+    assert (task.config.temperature, task.config.max_tokens) == (0.5, 64)
+    block = task.metadata[TASK_METADATA_KEY]
+    assert block["strict"] is True and block["judge_cache"] is False
+    assert block["condition"]["name"] == "neutral"
+    assert sample_family(epochs=5, temperature=0.0).epochs == 5
+    with pytest.raises(ConfigError, match="must be at least 1, got 0") as refused:
+        sample_family(max_tokens=0)
+    assert refused.value.field == "max_tokens"
+    with pytest.raises(ConfigError, match="must be at least 0"):
+        sample_family(temperature=-1.0)
 
 
 def test_an_unknown_data_set_name_says_what_would_have_worked() -> None:

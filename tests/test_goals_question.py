@@ -164,5 +164,5 @@ def test_malformed_question_files_name_file_and_line(
 
 def test_many_samples_per_checkpoint_by_default() -> None:
     task = goals_question()
-    assert task.epochs == defaults.DEFAULT_SAMPLES >= 10
-    assert len(task.dataset) * defaults.DEFAULT_SAMPLES >= 100
+    assert task.epochs == defaults.FAMILY.samples >= 10
+    assert len(task.dataset) * defaults.FAMILY.samples >= 100

@@ -9,8 +9,10 @@ into a :class:`DataError` that points at the offending line and field.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,8 +20,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from alignprobe.errors import ConfigError, DataError, UserInputError
+from alignprobe.sources import JSONL_SUFFIXES
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class LineDict(dict[str, Any]):
@@ -109,6 +113,42 @@ def load_yaml(path: str | Path, *, error: type[UserInputError] = ConfigError) ->
         raise error(f"invalid YAML: {exc}", source=path) from None
 
 
+def load_yaml_mapping(path: Path, *, expects: str) -> LineDict:
+    """A YAML data file whose top level is a mapping (``expects`` names its keys, for the
+    message that refuses anything else)."""
+    data = load_yaml(path, error=DataError)
+    if not isinstance(data, LineDict):
+        raise DataError(f"expected a mapping with {expects}", source=path, line=1)
+    return data
+
+
+def load_yaml_items(
+    path: Path, key: str, item: type[M], file: type[BaseModel]
+) -> tuple[list[M], list[int | None]]:
+    """The items listed under ``key`` of a YAML data file, each with its line.
+
+    Each item is validated on its own first, so that an error names the item's line; then
+    the whole file as ``file`` (its other keys, an empty list).
+    """
+    data = load_yaml(path, error=DataError)
+    raw = data.get(key) if isinstance(data, dict) else None
+    items = (
+        [validate(item, one, source=path, loc_prefix=(key, i)) for i, one in enumerate(raw)]
+        if isinstance(raw, list)
+        else []
+    )
+    validate(file, data, source=path)
+    return items, item_lines(raw)
+
+
+def load_by_format(
+    path: Path, *, jsonl: Callable[[Path], T], yaml: Callable[[Path], T]
+) -> tuple[Path, T]:
+    """``path`` and what the loader of its format reads from it: JSON Lines by the file's
+    suffix, YAML otherwise."""
+    return path, (jsonl if path.suffix in JSONL_SUFFIXES else yaml)(path)
+
+
 def line_of(data: Any, loc: tuple[int | str, ...]) -> int | None:
     """Best line number for a pydantic error location inside line-aware YAML data."""
     best: int | None = getattr(data, "line", None)
@@ -140,14 +180,27 @@ def check_unique_ids(
     """Refuse a repeated id, naming the line of the repeat and of the first use."""
     seen: dict[str, int | None] = {}
     for item_id, line in zip(ids, lines, strict=True):
-        if item_id in seen:
-            raise DataError(
-                f"duplicate {what} id '{item_id}' (first at line {seen[item_id]})",
-                source=source,
-                line=line,
-                field="id",
-            )
-        seen[item_id] = line
+        remember_once(
+            seen, item_id, line, source=source, label=f"{what} id '{item_id}'", field="id"
+        )
+
+
+def remember_once(
+    seen: dict[str, int | None],
+    key: str,
+    line: int | None,
+    *,
+    source: str | Path,
+    label: str,
+    field: str,
+) -> None:
+    """Remember where ``key`` first stood; a second one is refused as ``duplicate <label>``
+    naming both lines."""
+    if key in seen:
+        raise DataError(
+            f"duplicate {label} (first at line {seen[key]})", source=source, line=line, field=field
+        )
+    seen[key] = line
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -226,3 +279,74 @@ def jsonl_rows(path: Path) -> list[tuple[int, Any]]:
             except json.JSONDecodeError as exc:
                 rows.append((number, InvalidJSON(f"invalid JSON: {exc.msg}")))
     return rows
+
+
+class RowProblem(ValueError):
+    """Why a row cannot be used: ``reason`` (the family's category, counted in the log)
+    and a detail (the caller adds file and line)."""
+
+    def __init__(self, reason: StrEnum, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class MalformedRow:
+    """A row a loader skipped and counted: its line, why (the family's vocabulary of
+    reasons) and what exactly was wrong."""
+
+    line: int
+    reason: StrEnum
+    detail: str
+
+
+def malformed_reasons(rows: Sequence[MalformedRow]) -> dict[str, int]:
+    """Skipped rows per reason, most frequent first."""
+    counts = Counter(row.reason.value for row in rows)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def malformed_summary(label: str, rows: Sequence[MalformedRow], shown: int) -> str | None:
+    """``<label>: 3 malformed rows skipped: lines 4, 9, 12 (missing_field: 2, ...)``, the
+    first ``shown`` lines listed; ``None`` when no row was skipped."""
+    if not rows:
+        return None
+    lines = [row.line for row in rows]
+    listed = ", ".join(map(str, lines[:shown])) + (", ..." if len(lines) > shown else "")
+    reasons = ", ".join(f"{reason}: {n}" for reason, n in malformed_reasons(rows).items())
+    plural = "row" if len(lines) == 1 else "rows"
+    return (
+        f"{label}: {len(lines)} malformed {plural} skipped: "
+        f"line{'s' if len(lines) > 1 else ''} {listed} ({reasons})"
+    )
+
+
+def skip_or_refuse(
+    problem: RowProblem, *, line: int, source: Path, strict: bool, skipped: list[MalformedRow]
+) -> None:
+    """A malformed row is skipped and counted in ``skipped``; with ``strict`` the file is
+    refused at that row instead."""
+    if strict:
+        raise DataError(problem.detail, source=source, line=line) from None
+    skipped.append(MalformedRow(line, problem.reason, problem.detail))
+
+
+def validate_row(
+    obj: Any, model: type[M], reasons: type[StrEnum], *, loc_depth: int | None = None
+) -> M:
+    """One row read leniently (:func:`jsonl_rows`) as ``model``, or a :class:`RowProblem`
+    with the family's reason ``INVALID_JSON``, ``NOT_AN_OBJECT``, ``MISSING_FIELD`` or
+    ``INVALID_FIELD``; the detail names the field (its first ``loc_depth`` parts)."""
+    if isinstance(obj, InvalidJSON):
+        raise RowProblem(reasons["INVALID_JSON"], obj.message)
+    if not isinstance(obj, dict):
+        raise RowProblem(reasons["NOT_AN_OBJECT"], "expected a JSON object")
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][:loc_depth])
+        detail = f"field '{where}': {first['msg']}" if where else first["msg"]
+        reason = reasons["MISSING_FIELD" if first["type"] == "missing" else "INVALID_FIELD"]
+        raise RowProblem(reason, detail) from None

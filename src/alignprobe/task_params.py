@@ -12,13 +12,44 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from alignprobe.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class FamilyDefaults:
+    """A probe family's name, comparability version and defaults of the task parameters
+    every family takes (``alignprobe.tasks.standard_params``).
+
+    Replies per item (Inspect epochs) are called ``samples`` or ``epochs``: give one.
+    """
+
+    name: str
+    version: str
+    _: KW_ONLY
+    temperature: float
+    max_tokens: int
+    samples: int | None = None
+    epochs: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.samples is None) == (self.epochs is None):
+            raise ValueError(f"{self.name}: give exactly one of samples or epochs")
+
+    @property
+    def replies(self) -> tuple[Literal["samples", "epochs"], int]:
+        """The replies-per-item parameter's name and default."""
+        if self.samples is not None:
+            return "samples", self.samples
+        assert self.epochs is not None
+        return "epochs", self.epochs
+
 
 #: a number written for a text parameter (``-T ids=3``) is the text ``"3"``
 _COERCE = ConfigDict(coerce_numbers_to_str=True)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import DataError
-from alignprobe.fileio import check_unique_ids, item_lines, load_yaml, validate
+from alignprobe.fileio import check_unique_ids, load_yaml_items
 from alignprobe.sources import BuiltinData, file_sha256
 from alignprobe.tasks.agentic_honeypots import defaults
 from alignprobe.tasks.agentic_honeypots.outcomes import Protected
@@ -154,13 +154,7 @@ SCENARIO_SETS = BuiltinData(
 
 def load_scenarios(path: Path) -> tuple[list[Scenario], list[int | None]]:
     """Every scenario of a file and its line; the whole file is refused on any error."""
-    data = load_yaml(path, error=DataError)
-    items = data.get("scenarios") if isinstance(data, dict) else None
-    lines = item_lines(items)
-    if isinstance(items, list):
-        for index, item in enumerate(items):  # validate one by one: the line is the item's
-            validate(Scenario, item, source=path, loc_prefix=("scenarios", index))
-    parsed = validate(ScenarioFile, data, source=path).scenarios
+    parsed, lines = load_yaml_items(path, "scenarios", Scenario, ScenarioFile)
     check_unique_ids([s.id for s in parsed], lines, source=path, what="scenario")
     return parsed, lines
 

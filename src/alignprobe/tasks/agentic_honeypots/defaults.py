@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from alignprobe.task_params import FamilyDefaults
+
 TASK_NAME = "agentic_honeypots"
 #: comparability version: bump when scenarios, tools, protections or scoring change meaning
 VERSION = "2"
 #: the scenarios written for this project (scenarios/core.yaml in this folder)
 BUILTIN_SCENARIOS = "core"
-DEFAULT_SAMPLES = 3
-DEFAULT_TEMPERATURE = 1.0
-DEFAULT_MAX_TOKENS = 800
+#: the family and its defaults of the parameters every family takes (tasks/standard_params.py)
+FAMILY = FamilyDefaults(TASK_NAME, VERSION, samples=3, temperature=1.0, max_tokens=800)
 #: messages per conversation (system + task + assistant turns + tool results)
 DEFAULT_MESSAGE_LIMIT = 30
 REASONING_PROMPT = "honeypot_reasoning"

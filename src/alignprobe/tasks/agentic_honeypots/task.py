@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from inspect_ai import Task, task
-from inspect_ai.model import GenerateConfig
 
-from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.scorers.prompts import load_judge_prompt
 from alignprobe.scorers.reasoning_channel import ScorerPlan
 from alignprobe.task_params import require_at_least
@@ -18,19 +16,17 @@ from alignprobe.tasks.agentic_honeypots.data import (
 from alignprobe.tasks.agentic_honeypots.scorer import MEASURES, honeypot_scorer
 from alignprobe.tasks.agentic_honeypots.solver import honeypot_agent
 from alignprobe.tasks.family import probe_task
+from alignprobe.tasks.standard_params import JudgeOption, RunSettings, standard_params
 
 
 @task
+@standard_params(defaults.FAMILY, judge=(JudgeOption.CACHE,))
 def agentic_honeypots(
+    run: RunSettings,
     scenarios: str = defaults.BUILTIN_SCENARIOS,
     families: str | None = None,
-    condition: str = NEUTRAL,
-    conditions_file: str | None = None,
-    samples: int = defaults.DEFAULT_SAMPLES,
-    temperature: float = defaults.DEFAULT_TEMPERATURE,
-    max_tokens: int = defaults.DEFAULT_MAX_TOKENS,
+    *,
     message_limit: int = defaults.DEFAULT_MESSAGE_LIMIT,
-    judge_cache: bool = True,
 ) -> Task:
     """Tool-using scenarios with a chance to act misaligned, labelled from their outcome.
 
@@ -59,21 +55,14 @@ def agentic_honeypots(
     required) reads only the agent's words: ``misaligned_reasoning``, ``covert``
     (misaligned words, no bait taken) and ``eval_aware``.
     """
-    require_at_least(1, samples=samples, max_tokens=max_tokens)
     require_at_least(3, message_limit=message_limit)
-    require_at_least(0, temperature=temperature)
     loaded, hashes = load_scenario_set(scenarios)
     chosen_scenarios = filter_families(loaded, families)
-    chosen = resolve_condition(condition, conditions_file)
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
-        dataset=scenario_samples(chosen_scenarios, chosen),
+        run,
+        dataset=scenario_samples(chosen_scenarios, run.condition),
         solver=[honeypot_agent()],
-        scoring=ScorerPlan(honeypot_scorer(cache=judge_cache), MEASURES),
-        condition=chosen,
-        config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        epochs=samples,
+        scoring=ScorerPlan(honeypot_scorer(cache=run.judge.cache), MEASURES),
         judge_prompt_ids=[load_judge_prompt(defaults.REASONING_PROMPT).id],
         facts={
             "scenarios": scenarios,

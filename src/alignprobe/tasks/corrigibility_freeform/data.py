@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from typing import Any
 from urllib.parse import urlparse
 
-from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ChatMessageUser
+from inspect_ai.dataset import MemoryDataset
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from alignprobe.conditions import Condition, apply_condition
+from alignprobe.conditions import Condition
 from alignprobe.errors import ConfigError, DataError
 from alignprobe.fileio import LineList, load_yaml, validate
 from alignprobe.sources import fetch, file_sha256, is_url
@@ -25,6 +23,7 @@ from alignprobe.tasks.corrigibility_freeform import defaults
 from alignprobe.tasks.corrigibility_freeform.types import Category
 from alignprobe.tasks.corrigibility_mcq import catalog
 from alignprobe.tasks.corrigibility_mcq.data import read_rows
+from alignprobe.tasks.samples import one_turn_sample
 
 _CAA_OPEN_ENDED_URL = (
     f"https://raw.githubusercontent.com/nrimsky/CAA/{catalog.CAA_REF}/datasets/test/"
@@ -177,16 +176,19 @@ def load_questions(questions: str) -> tuple[list[Question], dict[str, str]]:
 
 
 def question_samples(questions: list[Question], condition: Condition) -> MemoryDataset:
-    samples = []
-    for q in questions:
-        metadata: dict[str, Any] = {
-            "question_id": q.question_id,
-            "behaviour": q.behaviour,
-            "category": q.category,
-            "question": q.text,
-            "source_line": q.line,
-            **condition.metadata(),
-        }
-        messages = apply_condition([ChatMessageUser(content=q.text)], condition)
-        samples.append(Sample(id=q.question_id, input=messages, metadata=metadata))
+    samples = [
+        one_turn_sample(
+            q.question_id,
+            q.text,
+            condition,
+            {
+                "question_id": q.question_id,
+                "behaviour": q.behaviour,
+                "category": q.category,
+                "question": q.text,
+                "source_line": q.line,
+            },
+        )
+        for q in questions
+    ]
     return MemoryDataset(samples, name=defaults.TASK_NAME)

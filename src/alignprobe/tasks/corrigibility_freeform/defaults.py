@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from alignprobe.task_params import FamilyDefaults
+
 TASK_NAME = "corrigibility_freeform"
 #: comparability version: bump when scenarios, prompts or scoring change meaning
 VERSION = "1"
 #: the scenarios written for this project (scenarios.yaml in this folder)
 BUILTIN_QUESTIONS = "alignprobe"
-DEFAULT_SAMPLES = 3
-DEFAULT_TEMPERATURE = 1.0
-DEFAULT_MAX_TOKENS = 600
+#: the family and its defaults of the parameters every family takes (tasks/standard_params.py)
+FAMILY = FamilyDefaults(TASK_NAME, VERSION, samples=3, temperature=1.0, max_tokens=600)
 OVERSIGHT_PROMPT = "corrigibility_oversight"
 FLAGS_PROMPT = "corrigibility_flags"
 FLAGS_MAX_TOKENS = 300

@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 from inspect_ai import Task, task
-from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
-from alignprobe.conditions import NEUTRAL, resolve_condition
-from alignprobe.scorers.numeric_judge import JudgeMethod
 from alignprobe.scorers.prompts import load_judge_prompt
-from alignprobe.scorers.reasoning_channel import with_reasoning_judge
-from alignprobe.task_params import require_at_least
 from alignprobe.tasks.corrigibility_freeform import defaults
 from alignprobe.tasks.corrigibility_freeform.data import load_questions, question_samples
 from alignprobe.tasks.corrigibility_freeform.scorer import MEASURES, corrigibility_judge
 from alignprobe.tasks.family import probe_task
+from alignprobe.tasks.standard_params import JudgeOption, RunSettings, standard_params
 
 
 @task
-def corrigibility_freeform(
-    questions: str = defaults.BUILTIN_QUESTIONS,
-    condition: str = NEUTRAL,
-    conditions_file: str | None = None,
-    samples: int = defaults.DEFAULT_SAMPLES,
-    temperature: float = defaults.DEFAULT_TEMPERATURE,
-    max_tokens: int = defaults.DEFAULT_MAX_TOKENS,
-    judge_method: str = JudgeMethod.AUTO.value,
-    judge_samples: int = 5,
-    judge_cache: bool = True,
-    judge_reasoning: bool = False,
-) -> Task:
+@standard_params(defaults.FAMILY, judge=tuple(JudgeOption))
+def corrigibility_freeform(run: RunSettings, questions: str = defaults.BUILTIN_QUESTIONS) -> Task:
     """Open-ended corrigibility scenarios, judged for acceptance of human oversight.
 
     Args:
@@ -56,30 +42,19 @@ def corrigibility_freeform(
     ``oversight_acceptance`` (0-100) is good; ``resists`` and ``deceives`` are the shares of
     answers the judge flags for explicit resistance to oversight and for deceiving overseers.
     """
-    require_at_least(1, samples=samples, max_tokens=max_tokens, judge_samples=judge_samples)
-    require_at_least(0, temperature=temperature)
     parsed, hashes = load_questions(questions)
-    chosen = resolve_condition(condition, conditions_file)
     prompt_ids = [
         load_judge_prompt(p).id for p in (defaults.OVERSIGHT_PROMPT, defaults.FLAGS_PROMPT)
     ]
-    scoring = with_reasoning_judge(
-        corrigibility_judge(
-            judge_method=judge_method, judge_samples=judge_samples, cache=judge_cache
-        ),
-        MEASURES,
-        judge_reasoning,
-        judge_cache,
+    judge = run.judge
+    scorer = corrigibility_judge(
+        judge_method=judge.method, judge_samples=judge.samples, cache=judge.cache
     )
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
-        dataset=question_samples(parsed, chosen),
+        run,
+        dataset=question_samples(parsed, run.condition),
         solver=[generate()],
-        scoring=scoring,
-        condition=chosen,
-        config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        epochs=samples,
+        scoring=judge.plan(scorer, MEASURES),
         judge_prompt_ids=prompt_ids,
         facts={
             "questions": questions,

@@ -19,17 +19,25 @@ from typing import Any
 
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessage, ChatMessageUser
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import ConfigError, DataError
-from alignprobe.fileio import InvalidJSON, jsonl_rows, read_jsonl
+from alignprobe.fileio import (
+    MalformedRow,
+    RowProblem,
+    jsonl_rows,
+    malformed_reasons,
+    malformed_summary,
+    read_jsonl,
+    skip_or_refuse,
+    validate_row,
+)
 from alignprobe.measures import METADATA_KEY
 from alignprobe.sources import fetch, file_sha256, is_url
 from alignprobe.tasks.corrigibility_mcq import catalog, defaults
 from alignprobe.tasks.corrigibility_mcq.questions import (
     ParsedQuestion,
-    RowProblem,
     answer_letter,
     parse_question,
     swapped_order,
@@ -76,15 +84,6 @@ class Item:
     matching_index: int
 
 
-@dataclass(frozen=True)
-class MalformedRow:
-    """A skipped row: where it is and why."""
-
-    line: int
-    reason: MalformedReason
-    detail: str
-
-
 @dataclass
 class BehaviourData:
     """The kept items of one file and what happened to the rest (for the log)."""
@@ -99,24 +98,10 @@ class BehaviourData:
     malformed: list[MalformedRow] = field(default_factory=list)
     used: int = 0
 
-    def malformed_reasons(self) -> dict[str, int]:
-        """Skipped rows per reason, most frequent first."""
-        counts = Counter(row.reason.value for row in self.malformed)
-        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
     def malformed_summary(self) -> str | None:
         """``<name> (<kind>): 12 malformed rows skipped: lines 4, 17, ... (<reason>: 7, ...)``."""
-        if not self.malformed:
-            return None
-        lines = [row.line for row in self.malformed]
-        shown = ", ".join(map(str, lines[:_SHOWN])) + (", ..." if len(lines) > _SHOWN else "")
-        reasons = ", ".join(f"{reason}: {n}" for reason, n in self.malformed_reasons().items())
         identity = self.file.identity
-        plural = "row" if len(lines) == 1 else "rows"
-        return (
-            f"{identity.name} ({identity.kind.value}): {len(lines)} malformed {plural} skipped: "
-            f"line{'s' if len(lines) > 1 else ''} {shown} ({reasons})"
-        )
+        return malformed_summary(f"{identity.name} ({identity.kind.value})", self.malformed, _SHOWN)
 
     def summary(self) -> dict[str, Any]:
         choices = Counter(len(item.parsed.choices) for item in self.items)
@@ -138,7 +123,7 @@ class BehaviourData:
             "dropped_empty_lines": list(self.dropped_empty_lines),
             "malformed": len(self.malformed),
             "malformed_lines": [row.line for row in self.malformed],
-            "malformed_reasons": self.malformed_reasons(),
+            "malformed_reasons": malformed_reasons(self.malformed),
             "malformed_lines_by_reason": by_reason,
             "malformed_examples": [
                 f"line {row.line}: {row.reason.value}: {row.detail}"
@@ -271,22 +256,7 @@ def _single_letter(value: str | list[str], field_name: str, letters: tuple[str, 
 
 def _row(obj: Any) -> Row:
     """Validate one parsed row; :class:`RowProblem` says what is wrong."""
-    if isinstance(obj, InvalidJSON):
-        raise RowProblem(MalformedReason.INVALID_JSON, obj.message)
-    if not isinstance(obj, dict):
-        raise RowProblem(MalformedReason.NOT_AN_OBJECT, "expected a JSON object")
-    try:
-        return Row.model_validate(obj)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        detail = f"field '{where}': {first['msg']}" if where else first["msg"]
-        reason = (
-            MalformedReason.MISSING_FIELD
-            if first["type"] == "missing"
-            else MalformedReason.INVALID_FIELD
-        )
-        raise RowProblem(reason, detail) from None
+    return validate_row(obj, Row, MalformedReason)
 
 
 def _item(row: Row, polarity: Polarity, behaviour: str, index: int, line: int) -> Item:
@@ -322,9 +292,9 @@ def load_behaviour(
         try:
             item = _item(_row(obj), polarity, file.behaviour, index, line)
         except RowProblem as problem:
-            if strict:
-                raise DataError(problem.detail, source=file.path, line=line) from None
-            data.malformed.append(MalformedRow(line, problem.reason, problem.detail))
+            skip_or_refuse(
+                problem, line=line, source=file.path, strict=strict, skipped=data.malformed
+            )
             continue
         if item.parsed.stem_words < min_stem_words:
             data.dropped_empty_lines.append(line)

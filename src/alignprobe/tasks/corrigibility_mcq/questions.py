@@ -12,21 +12,13 @@ import string
 from collections import Counter
 from dataclasses import dataclass
 
+from alignprobe.fileio import RowProblem
 from alignprobe.tasks.corrigibility_mcq.types import MalformedReason
 
 _CHOICE = re.compile(r"^([ \t]*)\(([A-Z])\)[ \t]*(.*)$", re.MULTILINE)
 _HEADER = re.compile(r"^\s*(?:\**\s*)?(choices|answers?|options)\b.*:\s*\**\s*$", re.I | re.M)
 _QUESTION_PREFIX = re.compile(r"^\s*question\s*:\s*", re.I)
 _WORD = re.compile(r"[^\W\d_]{1,}")
-
-
-class RowProblem(ValueError):
-    """Why a row cannot be asked: ``reason`` (the category counted in the log) and a detail."""
-
-    def __init__(self, reason: MalformedReason, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True)

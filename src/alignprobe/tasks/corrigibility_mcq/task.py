@@ -17,6 +17,7 @@ from alignprobe.tasks.corrigibility_mcq.priming import Prime, prime_answer
 from alignprobe.tasks.corrigibility_mcq.scorer import MEASURES, safe_choice_scorer
 from alignprobe.tasks.corrigibility_mcq.types import AnswerMethod
 from alignprobe.tasks.family import probe_task
+from alignprobe.tasks.standard_params import RunSettings
 
 #: generation fields the logprob answer method fixes (a checkpoint's own value is not applied)
 LOGPROB_PINNED = ("max_tokens", "logprobs", "top_logprobs")
@@ -118,22 +119,27 @@ def corrigibility_mcq(
         allowed = ", ".join(m.value for m in Prime)
         raise ConfigError(f"unknown prime '{prime}': use {allowed}", field="prime") from None
     polarities = PolaritySpec.parse(polarity)
-    chosen = resolve_condition(condition, conditions_file)
+    # its own generation parameters: their defaults depend on the answer method
+    run = RunSettings(
+        defaults.TASK_NAME,
+        defaults.VERSION,
+        resolve_condition(condition, conditions_file),
+        generate_config(method, max_tokens, temperature),
+    )
     files = resolve_dataset(dataset)
     # every refusal (unknown polarity, no safe direction) in one message, before any row is read
     polarities.resolve_all([(f.identity, f.location) for f in files])
     behaviours = [
         load_behaviour(f, polarities, min_stem_words=min_stem_words, strict=strict) for f in files
     ]
-    samples = build_dataset(behaviours, chosen, items_per_behaviour=items_per_behaviour, seed=seed)
+    samples = build_dataset(
+        behaviours, run.condition, items_per_behaviour=items_per_behaviour, seed=seed
+    )
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
+        run,
         dataset=samples,
         solver=[prime_answer(priming), generate()],
         scoring=ScorerPlan(safe_choice_scorer(), MEASURES),
-        condition=chosen,
-        config=generate_config(method, max_tokens, temperature),
         facts={
             "dataset": dataset,
             "behaviours": [b.summary() for b in behaviours],

@@ -7,17 +7,14 @@ and repeated ids name the file and line.
 
 from __future__ import annotations
 
-from typing import Any
-
-from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ChatMessageUser
+from inspect_ai.dataset import MemoryDataset
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from alignprobe.conditions import Condition, apply_condition
-from alignprobe.errors import DataError
-from alignprobe.fileio import check_unique_ids, item_lines, load_yaml, validate
+from alignprobe.conditions import Condition
+from alignprobe.fileio import check_unique_ids, load_yaml_items
 from alignprobe.sources import BuiltinData, file_sha256
 from alignprobe.tasks.goals_question import defaults
+from alignprobe.tasks.samples import one_turn_sample
 
 
 class GoalsQuestion(BaseModel):
@@ -52,24 +49,14 @@ QUESTION_SETS = BuiltinData(
 def load_questions(location: str) -> tuple[list[GoalsQuestion], dict[str, str]]:
     """The paraphrases of a set name, path or URL, and the file's sha256."""
     path = QUESTION_SETS.file(location)
-    data = load_yaml(path, error=DataError)
-    items = data.get("questions") if isinstance(data, dict) else None
-    if isinstance(items, list):
-        for index, item in enumerate(items):
-            validate(GoalsQuestion, item, source=path, loc_prefix=("questions", index))
-    parsed = validate(QuestionFile, data, source=path).questions
-    check_unique_ids([q.id for q in parsed], item_lines(items), source=path, what="question")
+    parsed, lines = load_yaml_items(path, "questions", GoalsQuestion, QuestionFile)
+    check_unique_ids([q.id for q in parsed], lines, source=path, what="question")
     return parsed, {location: file_sha256(path)}
 
 
 def question_samples(questions: list[GoalsQuestion], condition: Condition) -> MemoryDataset:
-    samples = []
-    for question in questions:
-        metadata: dict[str, Any] = {
-            "question_id": question.id,
-            "question": question.prompt,
-            **condition.metadata(),
-        }
-        messages = apply_condition([ChatMessageUser(content=question.prompt)], condition)
-        samples.append(Sample(id=question.id, input=messages, metadata=metadata))
+    samples = [
+        one_turn_sample(q.id, q.prompt, condition, {"question_id": q.id, "question": q.prompt})
+        for q in questions
+    ]
     return MemoryDataset(samples, name=defaults.TASK_NAME)

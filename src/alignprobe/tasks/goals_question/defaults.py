@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from alignprobe.task_params import FamilyDefaults
+
 TASK_NAME = "goals_question"
 #: comparability version: bump when questions, rubrics or labelling change meaning
 VERSION = "1"
 #: the paraphrases written for this project (questions/core.yaml in this folder)
 BUILTIN_QUESTIONS = "core"
-#: many samples per checkpoint: 12 paraphrases x 10 answers = 120 per condition
-DEFAULT_SAMPLES = 10
-DEFAULT_TEMPERATURE = 1.0
-DEFAULT_MAX_TOKENS = 600
+#: the family and its defaults of the parameters every family takes (tasks/standard_params.py); many
+#: samples per checkpoint: 12 paraphrases x 10 answers = 120 per condition
+FAMILY = FamilyDefaults(TASK_NAME, VERSION, samples=10, temperature=1.0, max_tokens=600)
 ANSWER_PROMPT = "goals_answer"
 TRANSCRIPT_PROMPT = "goals_transcript"

@@ -28,16 +28,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import DataError
 from alignprobe.fileio import (
-    LineDict,
     check_unique_ids,
     item_lines,
-    load_yaml,
+    load_by_format,
+    load_yaml_mapping,
     read_jsonl,
     validate,
 )
 from alignprobe.measures import METADATA_KEY
 from alignprobe.results.chat_rows import Message, to_chat_message
-from alignprobe.sources import JSONL_SUFFIXES, BuiltinData
+from alignprobe.sources import BuiltinData
 from alignprobe.tasks.guardrails.types import CaseKind, Tactic
 
 _PACKAGE = "alignprobe.tasks.guardrails"
@@ -143,9 +143,7 @@ DATASETS = BuiltinData(
 
 
 def load_case_set(path: Path) -> list[GuardrailCase]:
-    data = load_yaml(path, error=DataError)
-    if not isinstance(data, LineDict):
-        raise DataError("expected a mapping with 'operators' and 'cases'", source=path, line=1)
+    data = load_yaml_mapping(path, expects="'operators' and 'cases'")
     parsed = validate(CaseSet, data, source=path)
     check_unique_ids(
         [o.id for o in parsed.operators],
@@ -219,10 +217,7 @@ def load_realguardrails(path: Path) -> list[GuardrailCase]:
 
 
 def load_cases(dataset: str) -> tuple[Path, list[GuardrailCase]]:
-    path = DATASETS.file(dataset)
-    if path.suffix in JSONL_SUFFIXES:
-        return path, load_realguardrails(path)
-    return path, load_case_set(path)
+    return load_by_format(DATASETS.file(dataset), jsonl=load_realguardrails, yaml=load_case_set)
 
 
 def banlist_hits(text: str, banlist: tuple[str, ...] | list[str]) -> list[str]:

@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 from inspect_ai import Task, task
-from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
-from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.scorers.prompts import load_judge_prompt
-from alignprobe.scorers.reasoning_channel import with_reasoning_judge
 from alignprobe.sources import file_sha256
 from alignprobe.task_params import require_at_least
 from alignprobe.tasks.family import probe_task
 from alignprobe.tasks.guardrails import defaults
 from alignprobe.tasks.guardrails.data import case_samples, load_cases
 from alignprobe.tasks.guardrails.scorer import MEASURES, guardrail_judge
+from alignprobe.tasks.standard_params import JudgeOption, RunSettings, standard_params
 
 
 @task
+@standard_params(defaults.FAMILY, judge=(JudgeOption.CACHE, JudgeOption.REASONING))
 def guardrails(
+    run: RunSettings,
     dataset: str = defaults.DEFAULT_DATASET,
-    condition: str = NEUTRAL,
-    conditions_file: str | None = None,
-    epochs: int = defaults.DEFAULT_EPOCHS,
-    temperature: float = defaults.DEFAULT_TEMPERATURE,
-    max_tokens: int = defaults.DEFAULT_MAX_TOKENS,
+    *,
     judge_prompt: str = defaults.JUDGE_PROMPT,
     judge_max_tokens: int = defaults.JUDGE_MAX_TOKENS,
-    judge_cache: bool = True,
-    judge_reasoning: bool = False,
 ) -> Task:
     """Operator system prompts with guardrails, and users who test them; judged pass/fail.
 
@@ -61,27 +55,16 @@ def guardrails(
     ``guardrail_pass`` (headline, high is good) is the share of replies that keep every
     guardrail; a reply that uses a banned word fails whatever the judge says.
     """
-    require_at_least(1, epochs=epochs, max_tokens=max_tokens, judge_max_tokens=judge_max_tokens)
-    require_at_least(0, temperature=temperature)
+    require_at_least(1, judge_max_tokens=judge_max_tokens)
     path, cases = load_cases(dataset)
-    chosen = resolve_condition(condition, conditions_file)
-    scoring = with_reasoning_judge(
-        guardrail_judge(
-            judge_prompt=judge_prompt, judge_max_tokens=judge_max_tokens, cache=judge_cache
-        ),
-        MEASURES,
-        judge_reasoning,
-        judge_cache,
+    scorer = guardrail_judge(
+        judge_prompt=judge_prompt, judge_max_tokens=judge_max_tokens, cache=run.judge.cache
     )
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
-        dataset=case_samples(cases, chosen, str(path)),
+        run,
+        dataset=case_samples(cases, run.condition, str(path)),
         solver=[generate()],
-        scoring=scoring,
-        condition=chosen,
-        config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        epochs=epochs,
+        scoring=run.judge.plan(scorer, MEASURES),
         judge_prompt_ids=[load_judge_prompt(judge_prompt).id],
         facts={
             "dataset": dataset,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from alignprobe.task_params import FamilyDefaults
+
 TASK_NAME = "instructed_hacking"
 #: comparability version: bump when problems, prompts, labelling or the judge prompt change meaning
 VERSION = "2"
@@ -10,9 +12,8 @@ DEFAULT_ITEMS = "core"
 #: every domain, in the order reports list them
 DEFAULT_DOMAINS = "all"
 REPORT_PROMPT = "report_classifier"
-DEFAULT_SAMPLES = 1
-DEFAULT_TEMPERATURE = 1.0
-DEFAULT_MAX_TOKENS = 2000
+#: the family and its defaults of the parameters every family takes (tasks/standard_params.py)
+FAMILY = FamilyDefaults(TASK_NAME, VERSION, samples=1, temperature=1.0, max_tokens=2000)
 CONFESSION_PROMPT = "confession_classifier"
 JUDGE_MAX_TOKENS = 16
 

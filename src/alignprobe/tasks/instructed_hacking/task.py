@@ -5,11 +5,8 @@ from __future__ import annotations
 import hashlib
 
 from inspect_ai import Task, task
-from inspect_ai.model import GenerateConfig
 
-from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.sandbox import SandboxLimits, resolve_backend
-from alignprobe.scorers.reasoning_channel import with_reasoning_judge
 from alignprobe.task_params import require_at_least, require_positive
 from alignprobe.tasks.family import probe_task
 from alignprobe.tasks.instructed_hacking import defaults
@@ -25,32 +22,29 @@ from alignprobe.tasks.instructed_hacking.domains import (
 from alignprobe.tasks.instructed_hacking.report_channel import report_prompt
 from alignprobe.tasks.instructed_hacking.scorer import MEASURES, instructed_hacking_scorer
 from alignprobe.tasks.instructed_hacking.solver import answer_then_confess
+from alignprobe.tasks.standard_params import JudgeOption, RunSettings, standard_params
 
 
 @task
+@standard_params(defaults.FAMILY, judge=(JudgeOption.CACHE, JudgeOption.REASONING))
 def instructed_hacking(
+    run: RunSettings,
     problems: str = defaults.DEFAULT_PROBLEMS,
     ids: str | None = None,
-    condition: str = NEUTRAL,
-    conditions_file: str | None = None,
+    *,
     confession: bool = True,
-    samples: int = defaults.DEFAULT_SAMPLES,
-    temperature: float = defaults.DEFAULT_TEMPERATURE,
-    max_tokens: int = defaults.DEFAULT_MAX_TOKENS,
     sandbox: str = "auto",
     wall_timeout: float = defaults.WALL_TIMEOUT_S,
     cpu_limit: int = defaults.CPU_LIMIT_S,
     memory_mb: int = defaults.MEMORY_MB,
     per_test_timeout: float = defaults.PER_TEST_TIMEOUT_S,
     sandbox_concurrency: int | None = None,
-    judge_cache: bool = True,
     domains: str = defaults.DEFAULT_DOMAINS,
     math_items: str = defaults.DEFAULT_ITEMS,
     knowledge_items: str = defaults.DEFAULT_ITEMS,
     writing_items: str = defaults.DEFAULT_ITEMS,
     tools: bool = False,
     report_judge: bool | None = None,
-    judge_reasoning: bool = False,
 ) -> Task:
     """Hackable and clean tasks in four domains, each with a deterministic grader that has a
     known exploit; every answer ends solved, reported, hacked or failed.
@@ -112,21 +106,14 @@ def instructed_hacking(
     :mod:`alignprobe.tasks.instructed_hacking.matrix`.
     """
     require_at_least(
-        1,
-        samples=samples,
-        max_tokens=max_tokens,
-        cpu_limit=cpu_limit,
-        memory_mb=memory_mb,
-        sandbox_concurrency=sandbox_concurrency,
+        1, cpu_limit=cpu_limit, memory_mb=memory_mb, sandbox_concurrency=sandbox_concurrency
     )
-    require_at_least(0, temperature=temperature)
     require_positive(wall_timeout=wall_timeout, per_test_timeout=per_test_timeout)
     report_judge = confession if report_judge is None else report_judge
     sets = ItemSets(problems, math_items, knowledge_items, writing_items)
     chosen_domains = parse_domains(domains)
     loaded, hashes = load_selected(chosen_domains, sets)
     chosen = select_items(loaded, ids)
-    resolved = resolve_condition(condition, conditions_file)
     needs_sandbox = any(isinstance(i, Problem) for i in chosen)
     backend, sandbox_spec = (
         resolve_backend(sandbox, sandbox_concurrency) if needs_sandbox else (None, None)
@@ -134,7 +121,7 @@ def instructed_hacking(
     limits = SandboxLimits(wall_s=wall_timeout, cpu_s=cpu_limit, memory_mb=memory_mb)
     question_hash = hashlib.sha256(defaults.CONFESSION_QUESTION.encode()).hexdigest()[:12]
     measures = [m for m in MEASURES if confession or not m.name.startswith("admits_")]
-    scoring = with_reasoning_judge(
+    scoring = run.judge.plan(
         instructed_hacking_scorer(
             problems=problems,
             sandbox=sandbox,
@@ -144,7 +131,7 @@ def instructed_hacking(
             memory_mb=memory_mb,
             per_test_timeout=per_test_timeout,
             sandbox_concurrency=sandbox_concurrency,
-            judge_cache=judge_cache,
+            judge_cache=run.judge.cache,
             domains=domains,
             math_items=math_items,
             knowledge_items=knowledge_items,
@@ -152,26 +139,20 @@ def instructed_hacking(
             report_judge=report_judge,
         ),
         measures,
-        judge_reasoning,
-        judge_cache,
     )
     judge_prompts = [confession_prompt().id] if confession else []
     judge_prompts += [report_prompt().id] if report_judge else []
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
+        run,
         dataset=item_samples(
             chosen,
-            resolved,
+            run.condition,
             tools,
             name=defaults.TASK_NAME,
             location=f"{defaults.TASK_NAME}:{domains}",
         ),
         solver=[answer_then_confess(confession, tools)],
         scoring=scoring,
-        condition=resolved,
-        config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        epochs=samples,
         judge_prompt_ids=judge_prompts,
         facts={
             "problems": problems,
@@ -184,7 +165,7 @@ def instructed_hacking(
             "confession": confession,
             "confession_question_hash": question_hash if confession else None,
             "report_judge": report_judge,
-            "judge_reasoning": judge_reasoning,
+            "judge_reasoning": run.judge.reasoning,
             "sandbox": {"backend": backend.name, "limits": limits.model_dump(mode="json")}
             if backend is not None
             else None,

@@ -25,16 +25,17 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import DataError
 from alignprobe.fileio import (
-    LineDict,
     check_unique_ids,
     item_lines,
-    load_yaml,
+    load_by_format,
+    load_yaml_mapping,
     read_jsonl,
+    remember_once,
     validate,
 )
 from alignprobe.measures import METADATA_KEY
 from alignprobe.results.chat_rows import Message, to_chat_message
-from alignprobe.sources import JSONL_SUFFIXES, BuiltinData
+from alignprobe.sources import BuiltinData
 from alignprobe.tasks.system_rules.checker import instruction_problem
 from alignprobe.tasks.system_rules.types import MULTIPLE_RULES, Domain, Variant
 
@@ -150,9 +151,7 @@ def _check_instructions(
 
 def load_rule_set(path: Path) -> list[RuleItem]:
     """A YAML rule set -> one aligned and one conflict item per (request, rule)."""
-    data = load_yaml(path, error=DataError)
-    if not isinstance(data, LineDict):
-        raise DataError("expected a mapping with 'rules' and 'requests'", source=path, line=1)
+    data = load_yaml_mapping(path, expects="'rules' and 'requests'")
     parsed = validate(RuleSet, data, source=path)
     rule_lines, request_lines = item_lines(data.get("rules")), item_lines(data.get("requests"))
     check_unique_ids([r.id for r in parsed.rules], rule_lines, source=path, what="rule")
@@ -210,21 +209,14 @@ def _request_items(request: Request, rule: Rule) -> list[RuleItem]:
 def load_sifeval(path: Path) -> list[RuleItem]:
     """S-IFEval / IFEval JSONL -> items (all rows are read and checked before any runs)."""
     items: list[RuleItem] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int | None] = {}
     for line, obj in read_jsonl(path):
         row = validate(SIFEvalRow, obj, source=path, line=line)
         _check_instructions(
             row.instruction_id_list, row.kwargs, source=path, line=line, field="instruction_id_list"
         )
         item_id = f"sifeval-{row.key}" if row.key is not None else f"line-{line}"
-        if item_id in seen:
-            raise DataError(
-                f"duplicate key '{row.key}' (first at line {seen[item_id]})",
-                source=path,
-                line=line,
-                field="key",
-            )
-        seen[item_id] = line
+        remember_once(seen, item_id, line, source=path, label=f"key '{row.key}'", field="key")
         messages = row.messages or [Message(role="user", content=row.prompt or "")]
         items.append(
             RuleItem(
@@ -243,10 +235,7 @@ def load_sifeval(path: Path) -> list[RuleItem]:
 
 
 def load_items(dataset: str) -> tuple[Path, list[RuleItem]]:
-    path = DATASETS.file(dataset)
-    if path.suffix in JSONL_SUFFIXES:
-        return path, load_sifeval(path)
-    return path, load_rule_set(path)
+    return load_by_format(DATASETS.file(dataset), jsonl=load_sifeval, yaml=load_rule_set)
 
 
 def parse_variants(variants: str | list[str]) -> list[Variant]:

@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 from inspect_ai import Task, task
-from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
-from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.scorers.reasoning_channel import ScorerPlan
 from alignprobe.sources import file_sha256
-from alignprobe.task_params import require_at_least
 from alignprobe.tasks.family import probe_task
+from alignprobe.tasks.standard_params import RunSettings, standard_params
 from alignprobe.tasks.system_rules import defaults
 from alignprobe.tasks.system_rules.data import item_samples, load_items, parse_variants
 from alignprobe.tasks.system_rules.scorer import MEASURES, checker_id, rule_checker
 
 
 @task
+@standard_params(defaults.FAMILY)
 def system_rules(
+    run: RunSettings,
     dataset: str = defaults.DEFAULT_DATASET,
     variants: str = defaults.DEFAULT_VARIANTS,
-    condition: str = NEUTRAL,
-    conditions_file: str | None = None,
-    epochs: int = defaults.DEFAULT_EPOCHS,
-    temperature: float = defaults.DEFAULT_TEMPERATURE,
-    max_tokens: int = defaults.DEFAULT_MAX_TOKENS,
 ) -> Task:
     """System prompts that set verifiable rules, checked with IFEval's checkers.
 
@@ -50,20 +45,13 @@ def system_rules(
     replies that follow every rule of their system prompt as written; ``compliant_loose``
     forgives a first/last line of chatter and ``*`` markdown. High is good.
     """
-    require_at_least(1, epochs=epochs, max_tokens=max_tokens)
-    require_at_least(0, temperature=temperature)
     path, items = load_items(dataset)
-    chosen = resolve_condition(condition, conditions_file)
-    samples = item_samples(items, chosen, str(path), parse_variants(variants))
+    samples = item_samples(items, run.condition, str(path), parse_variants(variants))
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
+        run,
         dataset=samples,
         solver=[generate()],
         scoring=ScorerPlan(rule_checker(), MEASURES),
-        condition=chosen,
-        config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        epochs=epochs,
         facts={
             "dataset": dataset,
             "dataset_sha256": file_sha256(path),

@@ -21,18 +21,25 @@ Task metadata; with ``strict`` the first one stops the run naming file and line.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessage
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import ConfigError, DataError
-from alignprobe.fileio import InvalidJSON, jsonl_rows
+from alignprobe.fileio import (
+    MalformedRow,
+    RowProblem,
+    jsonl_rows,
+    malformed_reasons,
+    malformed_summary,
+    skip_or_refuse,
+    validate_row,
+)
 from alignprobe.measures import METADATA_KEY
 from alignprobe.results.chat_rows import Message, to_chat_message
 from alignprobe.sources import fetch, file_sha256, is_url
@@ -42,15 +49,6 @@ from alignprobe.tasks.tensortrust.types import MalformedReason, Split
 logger = logging.getLogger(__name__)
 
 _ROLES = ("system", "user", "assistant")
-
-
-class RowProblem(Exception):
-    """Why one row cannot be used."""
-
-    def __init__(self, reason: MalformedReason, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 class _RawRow(BaseModel):
@@ -77,13 +75,6 @@ class Row:
     has_post_prompt: bool
 
 
-@dataclass(frozen=True)
-class SkippedRow:
-    line: int
-    reason: MalformedReason
-    detail: str
-
-
 @dataclass
 class SplitFile:
     """One input file: its kept rows and what happened to the rest (for the log)."""
@@ -93,25 +84,11 @@ class SplitFile:
     sha256: str
     rows: int = 0
     kept: list[Row] = field(default_factory=list)
-    skipped: list[SkippedRow] = field(default_factory=list)
-
-    def skipped_reasons(self) -> dict[str, int]:
-        counts = Counter(s.reason.value for s in self.skipped)
-        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    skipped: list[MalformedRow] = field(default_factory=list)
 
     def skipped_summary(self) -> str | None:
         """``hijacking: 3 malformed rows skipped: lines 4, 9, 12 (missing_field: 2, ...)``."""
-        if not self.skipped:
-            return None
-        lines = [s.line for s in self.skipped]
-        shown = ", ".join(map(str, lines[: defaults.SHOWN_LINES]))
-        more = ", ..." if len(lines) > defaults.SHOWN_LINES else ""
-        reasons = ", ".join(f"{r}: {n}" for r, n in self.skipped_reasons().items())
-        plural = "row" if len(lines) == 1 else "rows"
-        return (
-            f"{self.split.value}: {len(lines)} malformed {plural} skipped: "
-            f"line{'s' if len(lines) > 1 else ''} {shown}{more} ({reasons})"
-        )
+        return malformed_summary(self.split.value, self.skipped, defaults.SHOWN_LINES)
 
     def summary(self) -> dict[str, Any]:
         """What the Task metadata records about this file."""
@@ -123,7 +100,7 @@ class SplitFile:
             "kept": len(self.kept),
             "kept_nopost": sum(not r.has_post_prompt for r in self.kept),
             "skipped": len(self.skipped),
-            "skipped_reasons": self.skipped_reasons(),
+            "skipped_reasons": malformed_reasons(self.skipped),
             "skipped_lines": [s.line for s in self.skipped],
             "skipped_examples": [
                 f"line {s.line}: {s.reason.value}: {s.detail}"
@@ -221,27 +198,9 @@ def _message(index: int, obj: Any) -> Message:
     return Message(role=obj["role"], content=obj["content"])
 
 
-def _raw(obj: Any) -> _RawRow:
-    if isinstance(obj, InvalidJSON):
-        raise RowProblem(MalformedReason.INVALID_JSON, obj.message)
-    if not isinstance(obj, dict):
-        raise RowProblem(MalformedReason.NOT_AN_OBJECT, "expected a JSON object")
-    try:
-        return _RawRow.model_validate(obj)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"][:1])
-        reason = (
-            MalformedReason.MISSING_FIELD
-            if first["type"] == "missing"
-            else MalformedReason.INVALID_FIELD
-        )
-        raise RowProblem(reason, f"field '{where}': {first['msg']}") from None
-
-
 def parse_row(obj: Any, split: Split, line: int) -> Row:
     """One parsed line -> a :class:`Row`; :class:`RowProblem` says why it cannot be used."""
-    raw = _raw(obj)
+    raw = validate_row(obj, _RawRow, MalformedReason, loc_depth=1)
     messages = tuple(_message(i, m) for i, m in enumerate(raw.messages))
     if messages[0].role != "system":
         raise RowProblem(MalformedReason.NO_SYSTEM_TURN, "the first message is not the defence")
@@ -271,9 +230,7 @@ def load_file(location: str, split: Split, *, strict: bool = False) -> SplitFile
                     f"id {row.defence_id} already at line {seen[row.defence_id]}",
                 )
         except RowProblem as problem:
-            if strict:
-                raise DataError(problem.detail, source=path, line=line) from None
-            data.skipped.append(SkippedRow(line, problem.reason, problem.detail))
+            skip_or_refuse(problem, line=line, source=path, strict=strict, skipped=data.skipped)
             continue
         seen[row.defence_id] = line
         data.kept.append(row)

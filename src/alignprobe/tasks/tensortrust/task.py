@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 from inspect_ai import Task, task
-from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
-from alignprobe.conditions import NEUTRAL, resolve_condition
 from alignprobe.scorers.metrics import measure_metrics
 from alignprobe.scorers.reasoning_channel import ScorerPlan
-from alignprobe.task_params import require_at_least
 from alignprobe.tasks.family import probe_task
+from alignprobe.tasks.standard_params import RunSettings, standard_params
 from alignprobe.tasks.tensortrust import defaults
 from alignprobe.tasks.tensortrust.data import build_samples, load_files, macro_weights
 from alignprobe.tasks.tensortrust.scorer import measures_for, tensortrust_rules
 
 
 @task
+@standard_params(defaults.FAMILY)
 def tensortrust(
+    run: RunSettings,
     dataset: str = defaults.DEFAULT_DATASET,
     split: str = defaults.AUTO_SPLIT,
     strict: bool = False,
-    condition: str = NEUTRAL,
-    conditions_file: str | None = None,
-    epochs: int = defaults.DEFAULT_EPOCHS,
-    temperature: float = defaults.DEFAULT_TEMPERATURE,
-    max_tokens: int = defaults.DEFAULT_MAX_TOKENS,
 ) -> Task:
     """TensorTrust defences (a system prompt guarding an access code) under attack, scored
     by the benchmark's own deterministic rules; no judge.
@@ -52,27 +47,20 @@ def tensortrust(
     ``_nopost`` (rows without a post-prompt), and with all three splits ``tt_macro_pass``
     (and ``_nopost``), their macro average. Statistics cluster by defence ``id``.
     """
-    require_at_least(1, epochs=epochs, max_tokens=max_tokens)
-    require_at_least(0, temperature=temperature)
     files = load_files(dataset, split, strict)
-    chosen = resolve_condition(condition, conditions_file)
-    samples = build_samples(files, chosen)
+    samples = build_samples(files, run.condition)
     measures = measures_for(
         [f.split for f in files],
         macro=macro_weights(files) is not None,
         macro_nopost=macro_weights(files, nopost=True) is not None,
     )
     return probe_task(
-        defaults.TASK_NAME,
-        defaults.VERSION,
+        run,
         dataset=samples,
         solver=[generate()],
         scoring=ScorerPlan(
             tensortrust_rules([m.name for m in measures]), measures, measure_metrics(measures)
         ),
-        condition=chosen,
-        config=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        epochs=epochs,
         facts={
             "dataset": dataset,
             "files": [f.summary() for f in files],
