@@ -17,19 +17,17 @@ from __future__ import annotations
 import math
 import re
 from enum import StrEnum
-from typing import Any
 
 from inspect_ai.model import (
     ChatMessage,
     ChatMessageUser,
     GenerateConfig,
-    ModelAPI,
     ModelOutput,
 )
 from inspect_ai.tool import ToolChoice, ToolInfo
 
 from alignprobe.demo.judge import demo_judge
-from alignprobe.providers.canned import canned_output
+from alignprobe.providers.canned import OfflineModelAPI, canned_output
 
 VERSION = "v1"
 #: score tokens the judge spreads its probability over (0, 10, ..., 100)
@@ -90,21 +88,13 @@ def judge_reply(prompt: str) -> tuple[str, dict[str, float] | None]:
     return max(dist, key=lambda t: dist[t]), dist
 
 
-class DemoJudgeAPI(ModelAPI):
+class DemoJudgeAPI(OfflineModelAPI):
     """Deterministic, offline, with usage set (so Inspect never fetches a tokenizer)."""
 
-    def __init__(
-        self,
-        model_name: str,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        config: GenerateConfig | None = None,
-        **model_args: Any,
-    ) -> None:
-        super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
-        if model_name != VERSION:
+    def prepare_replies(self) -> None:
+        if self.model_name != VERSION:
             raise ValueError(
-                f"unknown demo judge 'demo_judge/{model_name}'; use demo_judge/{VERSION}"
+                f"unknown demo judge 'demo_judge/{self.model_name}'; use demo_judge/{VERSION}"
             )
         demo_judge()  # train now, not inside the first sample
 
@@ -124,6 +114,3 @@ class DemoJudgeAPI(ModelAPI):
             top_probs=dist if config.logprobs else None,
             top_k=config.top_logprobs,
         )
-
-    def max_connections(self) -> int:
-        return 64

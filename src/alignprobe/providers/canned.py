@@ -2,21 +2,24 @@
 
 Shared by the offline providers (``scripted/...`` and the demo judge): the reply text, the
 first token's top-logprob distribution where one is given, and token usage (so Inspect
-never downloads a tokenizer to count tokens).
+never downloads a tokenizer to count tokens); and :class:`OfflineModelAPI`, the model API
+they both build on.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from inspect_ai._util.content import Content, ContentReasoning, ContentText
 from inspect_ai.model import (
     ChatCompletionChoice,
     ChatMessage,
     ChatMessageAssistant,
+    GenerateConfig,
     Logprob,
     Logprobs,
+    ModelAPI,
     ModelOutput,
     ModelUsage,
     TopLogprob,
@@ -74,3 +77,29 @@ def canned_output(
             total_tokens=input_tokens + output_tokens,
         ),
     )
+
+
+class OfflineModelAPI(ModelAPI):
+    """An Inspect model API that answers in-process: no API key, no server, 64 connections.
+
+    Subclasses check their model name and load what their replies need in
+    :meth:`prepare_replies`, and answer with :func:`canned_output`.
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig | None = None,
+        **model_args: Any,
+    ) -> None:
+        super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
+        self.model_args = model_args
+        self.prepare_replies()
+
+    def prepare_replies(self) -> None:
+        """Check the model name and load what the replies need (before the first sample)."""
+
+    def max_connections(self) -> int:
+        return 64

@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alignprobe.errors import ConfigError
 from alignprobe.fileio import load_yaml, validate
-from alignprobe.providers.canned import canned_output
+from alignprobe.providers.canned import OfflineModelAPI, canned_output
 
 
 @dataclass(frozen=True)
@@ -173,20 +173,11 @@ def resolve_script(name: str) -> Script:
     )
 
 
-class ScriptedModelAPI(ModelAPI):
+class ScriptedModelAPI(OfflineModelAPI):
     """Replies come from a script; deterministic, offline, with usage set."""
 
-    def __init__(
-        self,
-        model_name: str,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        config: GenerateConfig | None = None,
-        **model_args: Any,
-    ) -> None:
-        super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
-        self.script = resolve_script(model_name)
-        self.model_args = model_args
+    def prepare_replies(self) -> None:
+        self.script = resolve_script(self.model_name)
         self._seen: Counter[str] = Counter()
         self._calls = 0
 
@@ -214,9 +205,6 @@ class ScriptedModelAPI(ModelAPI):
             reasoning=reply.reasoning,
             tool_calls=reply.tool_calls,
         )
-
-    def max_connections(self) -> int:
-        return 64
 
 
 @modelapi(name="scripted")
