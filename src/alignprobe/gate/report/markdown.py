@@ -9,10 +9,10 @@ from alignprobe.gate.report.cells import (
     CHANGE_NOTE,
     HEADERS,
     STATUS_LABEL,
-    counts,
-    look_text,
+    method_text,
+    noted_checks,
     row,
-    tests_text,
+    rows_without_value,
     why,
 )
 from alignprobe.gate.types import CheckStatus
@@ -38,8 +38,7 @@ def markdown_summary(verdict: Verdict) -> str:
         "",
         f"**{_cell(verdict.summary)}** (exit {verdict.exit_code}). Baseline "
         f"`{verdict.baseline.checkpoint}` vs candidate `{verdict.candidate.checkpoint}`; "
-        f"{tests_text(verdict.test)}, α={verdict.alpha:g}, "
-        + (f"{look_text(verdict)}." if verdict.look else f"{verdict.correction.value} correction."),
+        f"{method_text(verdict)}.",
         "",
         "| " + " | ".join(HEADERS) + " |",
         "|" + "---|" * len(HEADERS),
@@ -49,12 +48,11 @@ def markdown_summary(verdict: Verdict) -> str:
         cells[0] = f"{_ICON[check.status]} {cells[0]}"
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines += ["", f"_{CHANGE_NOTE}._"]
-    data = [(c.name, counts(c)) for c in verdict.checks if counts(c)]
+    data = rows_without_value(verdict)
     if data:
         lines.append("")
         lines.extend(f"- rows without a value in **{_cell(n)}**: {_cell(t)}" for n, t in data)
-    notes = [c for c in verdict.checks if c.status is not CheckStatus.PASS]
-    passed = [c for c in verdict.checks if c.status is CheckStatus.PASS and c.mde_note]
+    passed, notes = noted_checks(verdict)
     if notes or passed:
         lines.append("")
         lines.extend(

@@ -6,13 +6,12 @@ from alignprobe.gate.report.cells import (
     CHANGE_NOTE,
     HEADERS,
     STATUS_LABEL,
-    counts,
-    look_text,
+    method_text,
+    noted_checks,
     row,
-    tests_text,
+    rows_without_value,
     why,
 )
-from alignprobe.gate.types import CheckStatus
 from alignprobe.gate.verdict import Verdict
 
 
@@ -22,19 +21,17 @@ def terminal_table(verdict: Verdict) -> str:
     lines = [
         f"alignprobe gate: baseline {verdict.baseline.checkpoint} ({verdict.baseline.source}) "
         f"vs candidate {verdict.candidate.checkpoint} ({verdict.candidate.source})",
-        f"{tests_text(verdict.test)}, α={verdict.alpha:g}, "
-        + (look_text(verdict) if verdict.look else f"{verdict.correction.value} correction"),
+        method_text(verdict),
         CHANGE_NOTE,
         "",
     ]
     for r in rows:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
-    data = [(c.name, counts(c)) for c in verdict.checks if counts(c)]
+    data = rows_without_value(verdict)
     if data:
         lines.append("")
         lines.extend(f"rows without a value in {name}: {text}" for name, text in data)
-    notes = [c for c in verdict.checks if c.status is not CheckStatus.PASS]
-    passed = [c for c in verdict.checks if c.status is CheckStatus.PASS and c.mde_note]
+    passed, notes = noted_checks(verdict)
     if notes or passed:
         lines.append("")
         # a pass says how thin its data were: what it would have caught
