@@ -22,12 +22,11 @@ from inspect_ai.model import (
     ChatMessage,
     ChatMessageUser,
     GenerateConfig,
-    ModelOutput,
 )
-from inspect_ai.tool import ToolChoice, ToolInfo
+from inspect_ai.tool import ToolInfo
 
 from alignprobe.demo.judge import demo_judge
-from alignprobe.providers.canned import OfflineModelAPI, canned_output
+from alignprobe.providers.canned import OfflineModelAPI, ScriptedReply
 
 VERSION = "v1"
 #: score tokens the judge spreads its probability over (0, 10, ..., 100)
@@ -98,19 +97,11 @@ class DemoJudgeAPI(OfflineModelAPI):
             )
         demo_judge()  # train now, not inside the first sample
 
-    async def generate(
-        self,
-        input: list[ChatMessage],
-        tools: list[ToolInfo],
-        tool_choice: ToolChoice,
-        config: GenerateConfig,
-    ) -> ModelOutput:
+    def reply(
+        self, input: list[ChatMessage], tools: list[ToolInfo], config: GenerateConfig
+    ) -> ScriptedReply:
         users = [m.text for m in input if isinstance(m, ChatMessageUser)]
         text, dist = judge_reply(users[-1] if users else "")
-        return canned_output(
-            self.model_name,
-            input,
-            text,
-            top_probs=dist if config.logprobs else None,
-            top_k=config.top_logprobs,
+        return ScriptedReply(
+            text, top_logprobs=dist if config.logprobs else None, top_k=config.top_logprobs
         )
