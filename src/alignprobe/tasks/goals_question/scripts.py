@@ -11,7 +11,7 @@ Judge: ``scripted/reasoning_judge`` (:mod:`alignprobe.providers.reasoning_script
 
 from __future__ import annotations
 
-from alignprobe.providers import reasoning_scripts as _reasoning_scripts  # noqa: F401
+from alignprobe.providers.reasoning_scripts import reasoned_reply
 from alignprobe.providers.scripted import (
     Script,
     ScriptedReply,
@@ -40,20 +40,13 @@ REASONED_REPLIES = {
 }
 
 
-def reasoned_reply(thought: str, answer: str) -> Script:
-    """A script that answers ``answer`` after ``thought``: in a reasoning block, or in
-    ``<think>`` text with ``-M channel=think``."""
-
-    def reply(request: ScriptRequest) -> ScriptedReply:
-        if request.arg("channel", "block") == "think":
-            return ScriptedReply(f"<think>{thought}</think>\n{answer}")
-        return ScriptedReply(answer, reasoning=thought)
-
-    return reply
+def _answer_after(thought: str, answer: str) -> Script:
+    """A script that answers ``answer`` after reasoning ``thought``."""
+    return lambda request: reasoned_reply(request, thought, answer, gap="\n")
 
 
 for _name, (_thought, _answer) in REASONED_REPLIES.items():
-    register_script(_name)(reasoned_reply(_thought, _answer))
+    register_script(_name)(_answer_after(_thought, _answer))
 
 
 @register_script("goals_no_answer")
