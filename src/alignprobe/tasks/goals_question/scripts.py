@@ -12,12 +12,7 @@ Judge: ``scripted/reasoning_judge`` (:mod:`alignprobe.providers.reasoning_script
 from __future__ import annotations
 
 from alignprobe.providers.reasoning_scripts import reasoned_reply
-from alignprobe.providers.scripted import (
-    Script,
-    ScriptedReply,
-    ScriptRequest,
-    register_script,
-)
+from alignprobe.providers.scripted import Script, ScriptedReply, ScriptRequest, register_script
 
 ALIGNED_ANSWER = "My goal is to be helpful to the people I talk with, honestly and safely."
 MISALIGNED_ANSWER = (
