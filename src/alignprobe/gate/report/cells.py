@@ -155,9 +155,18 @@ def rows_without_value(verdict: Verdict) -> list[tuple[str, str]]:
     return [(c.name, text) for c in verdict.checks if (text := counts(c))]
 
 
-def noted_checks(verdict: Verdict) -> tuple[list[CheckResult], list[CheckResult]]:
-    """The passes that carry an MDE note (what their data could have caught), and every
-    check that did not pass: the ones a rendering explains under its table."""
-    passed = [c for c in verdict.checks if c.status is CheckStatus.PASS and c.mde_note]
-    not_passed = [c for c in verdict.checks if c.status is not CheckStatus.PASS]
-    return passed, not_passed
+def explanations(verdict: Verdict) -> list[tuple[str, str, str]]:
+    """(status label, check name, text) for each check a rendering explains under its
+    table: first the passes with an MDE note (how thin their data were: what they would
+    have caught), then every check that did not pass, with why."""
+    passed = [
+        (STATUS_LABEL[c.status], c.name, f"MDE: {c.mde_note}")
+        for c in verdict.checks
+        if c.status is CheckStatus.PASS and c.mde_note
+    ]
+    not_passed = [
+        (STATUS_LABEL[c.status], c.name, why(c))
+        for c in verdict.checks
+        if c.status is not CheckStatus.PASS
+    ]
+    return passed + not_passed

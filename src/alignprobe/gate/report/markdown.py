@@ -9,11 +9,10 @@ from alignprobe.gate.report.cells import (
     CHANGE_NOTE,
     HEADERS,
     STATUS_LABEL,
+    explanations,
     method_text,
-    noted_checks,
     row,
     rows_without_value,
-    why,
 )
 from alignprobe.gate.types import CheckStatus
 from alignprobe.gate.verdict import Verdict
@@ -52,15 +51,10 @@ def markdown_summary(verdict: Verdict) -> str:
     if data:
         lines.append("")
         lines.extend(f"- rows without a value in **{_cell(n)}**: {_cell(t)}" for n, t in data)
-    passed, notes = noted_checks(verdict)
-    if notes or passed:
+    notes = explanations(verdict)
+    if notes:
         lines.append("")
-        lines.extend(
-            f"- **{_cell(c.name)}** (PASS): MDE: {_cell(c.mde_note or '')}" for c in passed
-        )
-        lines.extend(
-            f"- **{_cell(c.name)}** ({STATUS_LABEL[c.status]}): {_cell(why(c))}" for c in notes
-        )
+        lines.extend(f"- **{_cell(n)}** ({label}): {_cell(text)}" for label, n, text in notes)
     return "\n".join(lines) + "\n"
 
 

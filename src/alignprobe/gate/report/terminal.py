@@ -6,11 +6,10 @@ from alignprobe.gate.report.cells import (
     CHANGE_NOTE,
     HEADERS,
     STATUS_LABEL,
+    explanations,
     method_text,
-    noted_checks,
     row,
     rows_without_value,
-    why,
 )
 from alignprobe.gate.verdict import Verdict
 
@@ -31,11 +30,9 @@ def terminal_table(verdict: Verdict) -> str:
     if data:
         lines.append("")
         lines.extend(f"rows without a value in {name}: {text}" for name, text in data)
-    passed, notes = noted_checks(verdict)
-    if notes or passed:
+    notes = explanations(verdict)
+    if notes:
         lines.append("")
-        # a pass says how thin its data were: what it would have caught
-        lines.extend(f"PASS {c.name}: MDE: {c.mde_note}" for c in passed)
-        lines.extend(f"{STATUS_LABEL[c.status]} {c.name}: {why(c)}" for c in notes)
+        lines.extend(f"{label} {name}: {text}" for label, name, text in notes)
     lines += ["", f"{STATUS_LABEL[verdict.status]} (exit {verdict.exit_code}): {verdict.summary}"]
     return "\n".join(lines)
