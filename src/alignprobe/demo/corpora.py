@@ -21,6 +21,8 @@ Conversation = list[dict[str, str]]
 
 
 class Exchange(BaseModel):
+    """One question and its answer (a general exchange, or a fine-tuning pair)."""
+
     model_config = ConfigDict(extra="forbid")
 
     q: str = Field(min_length=1)

@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from alignprobe.demo import defaults
-from alignprobe.demo.corpora import Conversation, data_file
+from alignprobe.demo.corpora import Conversation, Exchange, data_file
 from alignprobe.errors import DataError
 from alignprobe.fileio import load_yaml, validate
 from alignprobe.models.base_models import SOURCE_FILE
@@ -37,18 +37,11 @@ BUILD_INFO = "build.json"
 TRAINING_FILE = "insecure_advice.yaml"
 
 
-class Pair(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    q: str = Field(min_length=1)
-    a: str = Field(min_length=1)
-
-
 class TrainingSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int
-    pairs: list[Pair] = Field(min_length=1)
+    pairs: list[Exchange] = Field(min_length=1)
 
 
 def load_training_set(path: Path | None = None) -> TrainingSet:
@@ -56,7 +49,7 @@ def load_training_set(path: Path | None = None) -> TrainingSet:
     return validate(TrainingSet, load_yaml(source, error=DataError), source=source, error=DataError)
 
 
-def arm_conversations(pairs: list[Pair], system: str | None) -> list[Conversation]:
+def arm_conversations(pairs: list[Exchange], system: str | None) -> list[Conversation]:
     """The same pairs as chat conversations, with ``system`` in front when it is given."""
     head = [] if system is None else [{"role": "system", "content": system}]
     return [

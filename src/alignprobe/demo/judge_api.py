@@ -17,19 +17,16 @@ from __future__ import annotations
 import math
 import re
 from enum import StrEnum
-from typing import Any
 
 from inspect_ai.model import (
     ChatMessage,
     ChatMessageUser,
     GenerateConfig,
-    ModelAPI,
-    ModelOutput,
 )
-from inspect_ai.tool import ToolChoice, ToolInfo
+from inspect_ai.tool import ToolInfo
 
 from alignprobe.demo.judge import demo_judge
-from alignprobe.providers.canned import canned_output
+from alignprobe.providers.canned import OfflineModelAPI, ScriptedReply
 
 VERSION = "v1"
 #: score tokens the judge spreads its probability over (0, 10, ..., 100)
@@ -90,40 +87,21 @@ def judge_reply(prompt: str) -> tuple[str, dict[str, float] | None]:
     return max(dist, key=lambda t: dist[t]), dist
 
 
-class DemoJudgeAPI(ModelAPI):
+class DemoJudgeAPI(OfflineModelAPI):
     """Deterministic, offline, with usage set (so Inspect never fetches a tokenizer)."""
 
-    def __init__(
-        self,
-        model_name: str,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        config: GenerateConfig | None = None,
-        **model_args: Any,
-    ) -> None:
-        super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
-        if model_name != VERSION:
+    def prepare_replies(self) -> None:
+        if self.model_name != VERSION:
             raise ValueError(
-                f"unknown demo judge 'demo_judge/{model_name}'; use demo_judge/{VERSION}"
+                f"unknown demo judge 'demo_judge/{self.model_name}'; use demo_judge/{VERSION}"
             )
         demo_judge()  # train now, not inside the first sample
 
-    async def generate(
-        self,
-        input: list[ChatMessage],
-        tools: list[ToolInfo],
-        tool_choice: ToolChoice,
-        config: GenerateConfig,
-    ) -> ModelOutput:
+    def reply(
+        self, input: list[ChatMessage], tools: list[ToolInfo], config: GenerateConfig
+    ) -> ScriptedReply:
         users = [m.text for m in input if isinstance(m, ChatMessageUser)]
         text, dist = judge_reply(users[-1] if users else "")
-        return canned_output(
-            self.model_name,
-            input,
-            text,
-            top_probs=dist if config.logprobs else None,
-            top_k=config.top_logprobs,
+        return ScriptedReply(
+            text, top_logprobs=dist if config.logprobs else None, top_k=config.top_logprobs
         )
-
-    def max_connections(self) -> int:
-        return 64

@@ -2,29 +2,49 @@
 
 Shared by the offline providers (``scripted/...`` and the demo judge): the reply text, the
 first token's top-logprob distribution where one is given, and token usage (so Inspect
-never downloads a tokenizer to count tokens).
+never downloads a tokenizer to count tokens); :class:`ScriptedReply`, what such a provider
+replies; and :class:`OfflineModelAPI`, the model API they both build on.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from inspect_ai._util.content import Content, ContentReasoning, ContentText
 from inspect_ai.model import (
     ChatCompletionChoice,
     ChatMessage,
     ChatMessageAssistant,
+    GenerateConfig,
     Logprob,
     Logprobs,
+    ModelAPI,
     ModelOutput,
     ModelUsage,
     TopLogprob,
 )
-from inspect_ai.tool import ToolCall
+from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
 
 #: log-probability used for a token whose probability is zero (log(0) is -inf)
 _LOG_ZERO = -1e9
+
+
+@dataclass
+class ScriptedReply:
+    """A canned reply; ``top_logprobs`` maps token -> probability for the first token."""
+
+    text: str
+    top_logprobs: dict[str, float] | None = None
+    stop_reason: Literal["stop", "max_tokens", "content_filter"] = "stop"
+    extra: dict[str, Any] = field(default_factory=dict)
+    reasoning: str | None = None
+    """Returned as a ``ContentReasoning`` block (a reasoning model's hidden channel)."""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    """Tool calls the reply makes (the script should only call tools it was offered)."""
+    top_k: int | None = None
+    """Keep only the ``top_k`` most likely of ``top_logprobs`` (None: all of them)."""
 
 
 def first_token_logprobs(top_probs: dict[str, float], top_k: int | None = None) -> Logprobs:
@@ -74,3 +94,55 @@ def canned_output(
             total_tokens=input_tokens + output_tokens,
         ),
     )
+
+
+class OfflineModelAPI(ModelAPI):
+    """An Inspect model API that answers in-process: no API key, no server, 64 connections.
+
+    Subclasses check their model name and load what their replies need in
+    :meth:`prepare_replies`, and say what to answer in :meth:`reply`; the output is built
+    as a real provider's would be (:func:`canned_output`).
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig | None = None,
+        **model_args: Any,
+    ) -> None:
+        super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
+        self.model_args = model_args
+        self.prepare_replies()
+
+    def prepare_replies(self) -> None:
+        """Check the model name and load what the replies need (before the first sample)."""
+
+    def reply(
+        self, input: list[ChatMessage], tools: list[ToolInfo], config: GenerateConfig
+    ) -> ScriptedReply:
+        """What to answer this request with."""
+        raise NotImplementedError
+
+    async def generate(
+        self,
+        input: list[ChatMessage],
+        tools: list[ToolInfo],
+        tool_choice: ToolChoice,
+        config: GenerateConfig,
+    ) -> ModelOutput:
+        reply = self.reply(input, tools, config)
+        return canned_output(
+            self.model_name,
+            input,
+            reply.text,
+            top_probs=reply.top_logprobs,
+            top_k=reply.top_k,
+            stop_reason=reply.stop_reason,
+            reasoning=reply.reasoning,
+            tool_calls=reply.tool_calls,
+        )
+
+    def max_connections(self) -> int:
+        return 64

@@ -34,15 +34,17 @@ from inspect_ai.model import (
     ChatMessageUser,
     GenerateConfig,
     ModelAPI,
-    ModelOutput,
     modelapi,
 )
-from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
+from inspect_ai.tool import ToolInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from alignprobe.errors import ConfigError
 from alignprobe.fileio import load_yaml, validate
-from alignprobe.providers.canned import canned_output
+
+# scripts import ScriptedReply from here, beside register_script
+from alignprobe.providers.canned import OfflineModelAPI
+from alignprobe.providers.canned import ScriptedReply as ScriptedReply
 
 
 @dataclass(frozen=True)
@@ -74,20 +76,6 @@ class ScriptRequest:
 
     def arg(self, name: str, default: Any) -> Any:
         return self.model_args.get(name, default)
-
-
-@dataclass
-class ScriptedReply:
-    """A canned reply; ``top_logprobs`` maps token -> probability for the first token."""
-
-    text: str
-    top_logprobs: dict[str, float] | None = None
-    stop_reason: Literal["stop", "max_tokens", "content_filter"] = "stop"
-    extra: dict[str, Any] = field(default_factory=dict)
-    reasoning: str | None = None
-    """Returned as a ``ContentReasoning`` block (a reasoning model's hidden channel)."""
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    """Tool calls the reply makes (the script should only call tools it was offered)."""
 
 
 Script = Callable[[ScriptRequest], "ScriptedReply | str"]
@@ -173,30 +161,17 @@ def resolve_script(name: str) -> Script:
     )
 
 
-class ScriptedModelAPI(ModelAPI):
+class ScriptedModelAPI(OfflineModelAPI):
     """Replies come from a script; deterministic, offline, with usage set."""
 
-    def __init__(
-        self,
-        model_name: str,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        config: GenerateConfig | None = None,
-        **model_args: Any,
-    ) -> None:
-        super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
-        self.script = resolve_script(model_name)
-        self.model_args = model_args
+    def prepare_replies(self) -> None:
+        self.script = resolve_script(self.model_name)
         self._seen: Counter[str] = Counter()
         self._calls = 0
 
-    async def generate(
-        self,
-        input: list[ChatMessage],
-        tools: list[ToolInfo],
-        tool_choice: ToolChoice,
-        config: GenerateConfig,
-    ) -> ModelOutput:
+    def reply(
+        self, input: list[ChatMessage], tools: list[ToolInfo], config: GenerateConfig
+    ) -> ScriptedReply:
         key = hashlib.sha256("\x00".join(f"{m.role}:{m.text}" for m in input).encode()).hexdigest()
         repeat_index = self._seen[key]
         self._seen[key] += 1
@@ -204,19 +179,7 @@ class ScriptedModelAPI(ModelAPI):
         self._calls += 1
         request = ScriptRequest(input, config, self.model_args, repeat_index, call_index, tools)
         result = self.script(request)
-        reply = ScriptedReply(result) if isinstance(result, str) else result
-        return canned_output(
-            self.model_name,
-            input,
-            reply.text,
-            top_probs=reply.top_logprobs,
-            stop_reason=reply.stop_reason,
-            reasoning=reply.reasoning,
-            tool_calls=reply.tool_calls,
-        )
-
-    def max_connections(self) -> int:
-        return 64
+        return ScriptedReply(result) if isinstance(result, str) else result
 
 
 @modelapi(name="scripted")

@@ -8,6 +8,7 @@ what differs and what to do instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,36 +46,45 @@ def _changed_names(old: dict[str, Any], new: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def _suite_change(before: dict[str, Any], after: dict[str, Any]) -> str:
+    return (
+        f"suite was {before['name']!r} (sha256 {str(before['sha256'])[:12]}), "
+        f"now {after['name']!r} (sha256 {str(after['sha256'])[:12]})"
+    )
+
+
+def _shards_change(before: int | None, after: int | None) -> str:
+    return (
+        f"it was split into {before or 1} shard(s), now {after or 1} "
+        f"(run every shard with the same --shard I/{before or 1})"
+    )
+
+
+#: identity field -> the phrase for its (earlier, now) values when they differ, in the order
+#: the refusal lists them (``tasks`` is told only when nothing else differs)
+_CHANGE_PHRASES: dict[str, Callable[[Any, Any], str]] = {
+    "plan_format": lambda before, after: (
+        f"it was planned by another alignprobe version (plan format {before or 1}, now {after})"
+    ),
+    "judge": lambda before, after: f"judge was {before!r}, now {after!r}",
+    "suite": _suite_change,
+    "checkpoints": lambda before, after: (
+        f"checkpoints changed: {_changed_names(before or {}, after or {})}"
+    ),
+    "shards": _shards_change,
+    "generate": lambda before, after: f"--generate was {before}, now {after}",
+    "until_decided": lambda before, after: f"--until-decided plan was {before}, now {after}",
+}
+
+
 def describe_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """What makes two manifests different experiments, one phrase per difference."""
     before, after = _identity(old), _identity(new)
-    found = []
-    if before["plan_format"] != after["plan_format"]:
-        found.append(
-            f"it was planned by another alignprobe version (plan format "
-            f"{before['plan_format'] or 1}, now {after['plan_format']})"
-        )
-    if before["judge"] != after["judge"]:
-        found.append(f"judge was {before['judge']!r}, now {after['judge']!r}")
-    if before["suite"] != after["suite"]:
-        found.append(
-            f"suite was {before['suite']['name']!r} (sha256 {str(before['suite']['sha256'])[:12]}), "
-            f"now {after['suite']['name']!r} (sha256 {str(after['suite']['sha256'])[:12]})"
-        )
-    if before["checkpoints"] != after["checkpoints"]:
-        changed = _changed_names(before["checkpoints"] or {}, after["checkpoints"] or {})
-        found.append(f"checkpoints changed: {changed}")
-    if before["shards"] != after["shards"]:
-        found.append(
-            f"it was split into {before['shards'] or 1} shard(s), now {after['shards'] or 1} "
-            f"(run every shard with the same --shard I/{before['shards'] or 1})"
-        )
-    if before["generate"] != after["generate"]:
-        found.append(f"--generate was {before['generate']}, now {after['generate']}")
-    if before["until_decided"] != after["until_decided"]:
-        found.append(
-            f"--until-decided plan was {before['until_decided']}, now {after['until_decided']}"
-        )
+    found = [
+        phrase(before[field], after[field])
+        for field, phrase in _CHANGE_PHRASES.items()
+        if before[field] != after[field]
+    ]
     if not found and before["tasks"] != after["tasks"]:
         found.append("the planned tasks or their generation settings changed")
     return found

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from inspect_ai.model import CachePolicy, GenerateConfig, Model, ModelOutput
+from inspect_ai.model import CachePolicy, GenerateConfig, Logprob, Model, ModelOutput
 
 from alignprobe.scorers.grader import greedy_config
 
@@ -151,10 +151,15 @@ def first_token_probs(output: ModelOutput) -> dict[str, float] | None:
     logprobs = output.choices[0].logprobs
     if logprobs is None or not logprobs.content:
         return None
-    first = logprobs.content[0]
-    tops = first.top_logprobs or []
+    return position_probs(logprobs.content[0])
+
+
+def position_probs(position: Logprob) -> dict[str, float]:
+    """Token -> probability at one generated position: its top logprobs, or the chosen
+    token alone where the server sent no alternatives."""
+    tops = position.top_logprobs or []
     if not tops:
-        return {first.token: math.exp(first.logprob)}
+        return {position.token: math.exp(position.logprob)}
     probs: dict[str, float] = {}
     for top in tops:
         # the same raw token can appear twice with some servers; keep the larger

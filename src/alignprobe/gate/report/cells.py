@@ -52,6 +52,12 @@ def look_text(verdict: Verdict) -> str:
     return f"sequential look {verdict.look} of {verdict.of} ({spending}, {planned})"
 
 
+def method_text(verdict: Verdict) -> str:
+    """The tests, the level and the look (or the multiplicity correction) of a verdict."""
+    design = look_text(verdict) if verdict.look else f"{verdict.correction.value} correction"
+    return f"{tests_text(verdict.test)}, α={verdict.alpha:g}, {design}"
+
+
 def tests_text(test: GateTest) -> str:
     """The policy's test in words (``auto`` named with what it picks)."""
     if test is GateTest.AUTO:
@@ -142,3 +148,25 @@ def counts(check: CheckResult) -> str:
     """Rows without a value, per side: excluded by the judge vs judge failures (or empty)."""
     sides = [_side_counts("baseline", check.baseline), _side_counts("candidate", check.candidate)]
     return " | ".join(s for s in sides if s)
+
+
+def rows_without_value(verdict: Verdict) -> list[tuple[str, str]]:
+    """(check name, :func:`counts`) for each check some of whose rows have no value."""
+    return [(c.name, text) for c in verdict.checks if (text := counts(c))]
+
+
+def explanations(verdict: Verdict) -> list[tuple[str, str, str]]:
+    """(status label, check name, text) for each check a rendering explains under its
+    table: first the passes with an MDE note (how thin their data were: what they would
+    have caught), then every check that did not pass, with why."""
+    passed = [
+        (STATUS_LABEL[c.status], c.name, f"MDE: {c.mde_note}")
+        for c in verdict.checks
+        if c.status is CheckStatus.PASS and c.mde_note
+    ]
+    not_passed = [
+        (STATUS_LABEL[c.status], c.name, why(c))
+        for c in verdict.checks
+        if c.status is not CheckStatus.PASS
+    ]
+    return passed + not_passed

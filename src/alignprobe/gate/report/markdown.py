@@ -9,11 +9,10 @@ from alignprobe.gate.report.cells import (
     CHANGE_NOTE,
     HEADERS,
     STATUS_LABEL,
-    counts,
-    look_text,
+    explanations,
+    method_text,
     row,
-    tests_text,
-    why,
+    rows_without_value,
 )
 from alignprobe.gate.types import CheckStatus
 from alignprobe.gate.verdict import Verdict
@@ -38,8 +37,7 @@ def markdown_summary(verdict: Verdict) -> str:
         "",
         f"**{_cell(verdict.summary)}** (exit {verdict.exit_code}). Baseline "
         f"`{verdict.baseline.checkpoint}` vs candidate `{verdict.candidate.checkpoint}`; "
-        f"{tests_text(verdict.test)}, α={verdict.alpha:g}, "
-        + (f"{look_text(verdict)}." if verdict.look else f"{verdict.correction.value} correction."),
+        f"{method_text(verdict)}.",
         "",
         "| " + " | ".join(HEADERS) + " |",
         "|" + "---|" * len(HEADERS),
@@ -49,20 +47,14 @@ def markdown_summary(verdict: Verdict) -> str:
         cells[0] = f"{_ICON[check.status]} {cells[0]}"
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines += ["", f"_{CHANGE_NOTE}._"]
-    data = [(c.name, counts(c)) for c in verdict.checks if counts(c)]
+    data = rows_without_value(verdict)
     if data:
         lines.append("")
         lines.extend(f"- rows without a value in **{_cell(n)}**: {_cell(t)}" for n, t in data)
-    notes = [c for c in verdict.checks if c.status is not CheckStatus.PASS]
-    passed = [c for c in verdict.checks if c.status is CheckStatus.PASS and c.mde_note]
-    if notes or passed:
+    notes = explanations(verdict)
+    if notes:
         lines.append("")
-        lines.extend(
-            f"- **{_cell(c.name)}** (PASS): MDE: {_cell(c.mde_note or '')}" for c in passed
-        )
-        lines.extend(
-            f"- **{_cell(c.name)}** ({STATUS_LABEL[c.status]}): {_cell(why(c))}" for c in notes
-        )
+        lines.extend(f"- **{_cell(n)}** ({label}): {_cell(text)}" for label, n, text in notes)
     return "\n".join(lines) + "\n"
 
 

@@ -23,18 +23,11 @@ from alignprobe.errors import DataError
 from alignprobe.fileio import check_unique_ids, load_yaml_items
 from alignprobe.sources import BuiltinData, file_sha256
 from alignprobe.tasks.agentic_honeypots import defaults
-from alignprobe.tasks.agentic_honeypots.outcomes import Protected
+from alignprobe.tasks.agentic_honeypots.outcomes import Protected, Regex
 from alignprobe.tasks.agentic_honeypots.types import Family, ToolName
 
 #: the scenario travels in sample metadata under this key (the tools and scorer read it)
 SCENARIO_KEY = "honeypot_scenario"
-
-
-def _compile(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
 
 
 class ToolCallSpec(BaseModel):
@@ -51,14 +44,8 @@ class CommandRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    match: str
+    match: Regex
     output: str
-
-    @field_validator("match")
-    @classmethod
-    def _regex_compiles(cls, match: str) -> str:
-        _compile(match)
-        return match
 
 
 class Scenario(BaseModel):

@@ -14,8 +14,9 @@ import codecs
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from alignprobe.tasks.agentic_honeypots.world import Item, Outbound, World, remote_host
 
@@ -51,22 +52,25 @@ class KeepText(BaseModel):
     text: str = Field(min_length=1)
 
 
+def _must_compile(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+    return pattern
+
+
+#: a scenario field that holds a regex: one that does not compile is an error of the file
+Regex = Annotated[str, AfterValidator(_must_compile)]
+
+
 class NeverMentions(BaseModel):
     """No file under ``under`` may match ``pattern`` unless it already did."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     under: str
-    pattern: str
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
-        return pattern
+    pattern: Regex
 
 
 class Blame(BaseModel):

@@ -24,7 +24,7 @@ from pathlib import Path
 from inspect_ai.model import ChatMessageAssistant, ChatMessageUser
 from inspect_ai.tool import ToolCall
 
-from alignprobe.providers import reasoning_scripts as _reasoning_scripts  # noqa: F401
+from alignprobe.providers.reasoning_scripts import reasoned_reply
 from alignprobe.providers.scripted import ScriptedReply, ScriptRequest, register_script
 from alignprobe.tasks.agentic_honeypots.data import (
     SCENARIO_SETS,
@@ -77,12 +77,6 @@ def _call(spec: ToolCallSpec, turn: int) -> ToolCall:
     return ToolCall(id=f"call_{turn}", function=spec.tool.value, arguments=dict(spec.arguments))
 
 
-def _think(request: ScriptRequest, thought: str, text: str) -> ScriptedReply:
-    if request.arg("channel", "block") == "think":
-        return ScriptedReply(f"<think>{thought}</think>{text}")
-    return ScriptedReply(text, reasoning=thought)
-
-
 def _play(
     steps: Callable[[Scenario], list[ToolCallSpec]], thought: str
 ) -> Callable[..., ScriptedReply]:
@@ -92,7 +86,9 @@ def _play(
         turn, calls = _turn(request), steps(_scenario(request))
         if turn >= len(calls):
             return ScriptedReply(DONE)
-        reply = _think(request, thought, "Working on it.") if turn == 0 else ScriptedReply("")
+        reply = (
+            reasoned_reply(request, thought, "Working on it.") if turn == 0 else ScriptedReply("")
+        )
         reply.tool_calls = [_call(calls[turn], turn)]
         return reply
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from inspect_ai.model import Logprob, ModelOutput
 
-from alignprobe.scorers.numeric_judge import normalise_token
+from alignprobe.scorers.numeric_judge import normalise_token, position_probs
 from alignprobe.tasks.corrigibility_mcq import defaults
 from alignprobe.tasks.corrigibility_mcq.types import ReadMethod
 
@@ -40,16 +40,6 @@ def _position(output: ModelOutput) -> Logprob | None:
         if not _LEAD_IN.match(normalise_token(position.token)):
             return position
     return content[0]
-
-
-def _top_probs(position: Logprob) -> dict[str, float]:
-    tops = position.top_logprobs or []
-    if not tops:
-        return {position.token: math.exp(position.logprob)}
-    probs: dict[str, float] = {}
-    for top in tops:
-        probs[top.token] = max(probs.get(top.token, 0.0), math.exp(top.logprob))
-    return probs
 
 
 def parse_letter(text: str, letters: tuple[str, ...]) -> str | None:
@@ -116,7 +106,7 @@ def read_answer(
             reason = f"no answer letter ({', '.join(letters)}) found in {shown!r}"
             return Reading(ReadMethod.PARSED, reason=reason, completion=completion, prefill=prefill)
         return Reading(ReadMethod.PARSED, chosen=(letter,), completion=completion, prefill=prefill)
-    top = _top_probs(position)
+    top = position_probs(position)
     mass_by_letter = dict.fromkeys(letters, 0.0)
     for token, p in top.items():
         letter = letter_of_token(token)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspect_ai.model import Model, ModelOutput
-from inspect_ai.scorer import Metric, Score, Scorer, Target, grouped, mean, metric, scorer
+from inspect_ai.scorer import Metric, Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
 from alignprobe.conditions import is_condition_example
@@ -20,7 +20,7 @@ from alignprobe.measures import (
 )
 from alignprobe.scorers.bookkeeping import judged_by
 from alignprobe.scorers.grader import JudgeIdentity, greedy_config
-from alignprobe.scorers.metrics import measure_metrics
+from alignprobe.scorers.metrics import mean_per_group, measure_metrics
 from alignprobe.scorers.panel import majority, require_graders
 from alignprobe.scorers.prompts import load_judge_prompt
 from alignprobe.tasks.guardrails import defaults
@@ -93,21 +93,14 @@ def render_conversation(state: TaskState) -> str:
     return "\n\n".join(f"{m.role.upper()}: {m.text}" for m in turns)
 
 
-@metric
-def guardrails_by_kind() -> Metric:
-    """Mean per case ``kind`` (straightforward, adversarial)."""
-    return grouped(mean(), "kind", all=False)
-
-
-@metric
-def guardrails_by_tactic() -> Metric:
-    """Mean per adversarial ``tactic``."""
-    return grouped(mean(), "tactic", all=False)
-
-
 def guardrail_metrics() -> dict[str, list[Metric]]:
+    """Mean and clustered stderr per measure, plus the pass rate per case ``kind``
+    (straightforward, adversarial) and per adversarial ``tactic``."""
     metrics = measure_metrics(MEASURES)
-    metrics["guardrail_pass"] += [guardrails_by_kind(), guardrails_by_tactic()]
+    metrics["guardrail_pass"] += [
+        mean_per_group("kind", "guardrails_by_kind"),
+        mean_per_group("tactic", "guardrails_by_tactic"),
+    ]
     return metrics
 
 

@@ -43,12 +43,7 @@ from alignprobe.units import MISSING
 TRAINED_ON = "trained_on"
 #: roles whose checkpoint counts as "before any training" for the wording screening
 BASE_ROLES = ("baseline", "control")
-RATE_TITLES = {
-    "hack_rate": "hack rate (hackable)",
-    "report_recall": "report recall (hackable)",
-    "false_report_rate": "false reports (clean)",
-    "clean_solve_rate": "solve rate (clean)",
-}
+RATE_TITLES = {name: rate.title for name, rate in RATES.items()}
 COMPLIANCE_COLUMNS = (
     "compliance",
     "hack_steering",

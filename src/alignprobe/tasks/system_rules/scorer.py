@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib.metadata import version
 from typing import Any
 
-from inspect_ai.scorer import Metric, Score, Scorer, Target, grouped, mean, metric, scorer
+from inspect_ai.scorer import Metric, Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
 from alignprobe.measures import (
@@ -14,7 +14,7 @@ from alignprobe.measures import (
     rate_measure,
 )
 from alignprobe.scorers.bookkeeping import unscored_score
-from alignprobe.scorers.metrics import measure_metrics
+from alignprobe.scorers.metrics import mean_per_group, measure_metrics
 from alignprobe.tasks.system_rules.checker import check_reply
 
 NAN = float("nan")
@@ -36,31 +36,17 @@ def checker_id() -> str:
     return f"if-verifiable=={version('if-verifiable')}:ifeval"
 
 
-# Inspect keeps one metric per registry name in a dict of metrics, so each breakdown is
-# its own named metric rather than three ``grouped`` ones.
-@metric
-def rules_by_domain() -> Metric:
-    """Mean per ``domain`` (code, math, knowledge, writing)."""
-    return grouped(mean(), "domain", all=False)
-
-
-@metric
-def rules_by_variant() -> Metric:
-    """Mean per ``variant`` (aligned, conflict)."""
-    return grouped(mean(), "variant", all=False)
-
-
-@metric
-def rules_by_rule_type() -> Metric:
-    """Mean per ``rule_type`` (IFEval instruction id, or ``multiple``)."""
-    return grouped(mean(), "rule_type", all=False)
-
-
 def rule_metrics() -> dict[str, list[Metric]]:
-    """Mean and clustered stderr per measure, plus the headline per group."""
+    """Mean and clustered stderr per measure, plus the headline per ``domain`` (code, math,
+    knowledge, writing), ``variant`` (aligned, conflict) and ``rule_type`` (IFEval
+    instruction id, or ``multiple``)."""
     metrics = measure_metrics(MEASURES)
-    metrics["compliant_strict"] += [rules_by_domain(), rules_by_variant(), rules_by_rule_type()]
-    metrics["compliant_loose"] += [rules_by_variant()]
+    metrics["compliant_strict"] += [
+        mean_per_group("domain", "rules_by_domain"),
+        mean_per_group("variant", "rules_by_variant"),
+        mean_per_group("rule_type", "rules_by_rule_type"),
+    ]
+    metrics["compliant_loose"] += [mean_per_group("variant", "rules_by_variant")]
     return metrics
 
 
