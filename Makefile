@@ -57,7 +57,7 @@ bench: setup
 bench-scale: setup  ## compare, gate, agreement, power --from on 10k / 100k / 1M-row tables (docs/performance.md)
 	OMP_NUM_THREADS=1 $(BIN)/python bench/scale.py
 
-bench-local: setup  ## local model: alignprobe's hf/ path vs bare batched transformers generate
+bench-local: setup  ## local model: alignprobe's local/ provider (the demo's) vs bare batched transformers generate
 	$(BIN)/python bench/hf_local.py
 
 clean:
