@@ -48,9 +48,11 @@ POLL_SECONDS = 0.01
 #: how long a batch of requests made outside a sample waits for more
 JOIN_SECONDS = 0.05
 #: a round whose running samples all wait, but whose eval counts more, starts after this
-GRACE_SECONDS = 2.0
-#: a round that nothing has changed for this long starts whatever it waits for
-STALL_SECONDS = 10.0
+#: (long enough that a slow start of the eval's samples does not set it off)
+GRACE_SECONDS = 5.0
+#: a round that nothing has changed for this long starts whatever it waits for (a safety
+#: net only: a sample busy elsewhere, e.g. in a slow tool call, comes back or finishes)
+STALL_SECONDS = 60.0
 
 
 def admit_every_sample(config: GenerateConfig) -> GenerateConfig:
