@@ -320,10 +320,17 @@ def _gates(run_dir: Path, gate_dir: Path, plan: DemoPlan) -> list[GateOutcome]:
     return gates
 
 
+def _percent_interval(value: float | None, low: float | None, high: float | None) -> str:
+    """``12% [5%, 24%]``, or ``-`` where any part is missing."""
+    if value is None or low is None or high is None:
+        return "-"
+    return f"{value:.0%} [{low:.0%}, {high:.0%}]"
+
+
 def _cell_text(cell: Cell | None) -> str:
     if cell is None or cell.n == 0:
         return "-"
-    return f"{cell.value:.0%} [{cell.low:.0%}, {cell.high:.0%}] of {cell.n}"
+    return f"{_percent_interval(cell.value, cell.low, cell.high)} of {cell.n}"
 
 
 def summary_lines(outcome: DemoOutcome) -> list[str]:
@@ -364,9 +371,9 @@ def summary_lines(outcome: DemoOutcome) -> list[str]:
 
 
 def _interval_text(interval: Interval | None) -> str:
-    if interval is None or interval.value is None:
+    if interval is None:
         return "-"
-    return f"{interval.value:.0%} [{interval.low or 0:.0%}, {interval.high or 0:.0%}]"
+    return _percent_interval(interval.value, interval.low, interval.high)
 
 
 def gold_lines(outcome: DemoOutcome) -> list[str]:

@@ -110,12 +110,18 @@ class Batcher:
     async def submit(
         self, prompt: str, seed: int, sampling: Hashable, connections: int | None
     ) -> Any:
-        loop = asyncio.get_running_loop()
-        request = Request(prompt, seed, sampling, loop.create_future(), self)
-        request.connections = connections
         active = sample_active()
+        request = Request(
+            prompt,
+            seed,
+            sampling,
+            asyncio.get_running_loop().create_future(),
+            self,
+            eval_id=active.eval_id if active is not None else None,
+            sample=active.id if active is not None else None,
+            connections=connections,
+        )
         if active is not None:
-            request.eval_id, request.sample = active.eval_id, active.id
             rounds().add(request)
         else:
             self.loose.append(request)
