@@ -61,10 +61,8 @@ def test_a_retried_call_draws_as_the_first_try_and_a_repeated_prompt_draws_anew(
 def _draws(sampler: RowSampler, scores: torch.Tensor, steps: int) -> list[list[int]]:
     tokens: list[list[int]] = [[] for _ in range(scores.shape[0])]
     for _ in range(steps):
-        chosen = sampler(torch.zeros(scores.shape[0], 1, dtype=torch.long), scores)
-        for row in range(scores.shape[0]):
-            assert int((chosen[row] == 0).sum()) == 1  # exactly one token left per row
-            tokens[row].append(int(chosen[row].argmax()))
+        for row, token in enumerate(sampler.draw(scores, range(scores.shape[0]))):
+            tokens[row].append(token)
     return tokens
 
 
@@ -259,3 +257,40 @@ def test_kept_answers_are_the_answers_it_would_generate(smollm2: Path, tmp_path:
     assert fresh == kept == again
     [db] = (Path(os.environ["ALIGNPROBE_CACHE"]) / "local-answers").glob("*.sqlite")
     assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM answers").fetchone() == (12,)
+
+
+@pytest.mark.slow
+def test_stop_strings_end_an_answer_and_logprobs_cover_every_token(
+    smollm2: Path, tmp_path: Path
+) -> None:
+    from inspect_ai import Task
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.dataset import Sample
+
+    import alignprobe._registry  # noqa: F401  - registers the local provider
+
+    questions = ["Name three colours, one per line.", "Count from one to ten in words."]
+    task = Task(dataset=[Sample(input=q, id=f"q{i}") for i, q in enumerate(questions)])
+    common = {"model": f"local/{smollm2}", "log_dir": str(tmp_path), "display": "none"}
+    free = inspect_eval(task, max_tokens=24, temperature=0.0, **common)[0]  # type: ignore[arg-type]
+    stopped = inspect_eval(
+        task,
+        max_tokens=24,
+        temperature=0.0,
+        stop_seqs=[","],
+        logprobs=True,
+        top_logprobs=2,
+        **common,  # type: ignore[arg-type]
+    )[0]
+    assert free.samples and stopped.samples
+    assert any("," in sample.output.completion for sample in free.samples)  # one is cut
+    for whole, cut in zip(free.samples, stopped.samples, strict=True):
+        text = whole.output.completion
+        if "," in text:  # greedy: the same answer, up to and including the first stop string
+            assert cut.output.completion == text[: text.index(",") + 1]
+        else:
+            assert cut.output.completion == text
+        logprobs = cut.output.choices[0].logprobs
+        assert logprobs is not None and cut.output.usage is not None
+        assert len(logprobs.content) == cut.output.usage.output_tokens
+        assert all(len(item.top_logprobs or []) == 2 for item in logprobs.content)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 #: bump when what a key means changes (the sampler, the seed, the decoding)
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 
 
 def weights_identity(folder: Path) -> str:

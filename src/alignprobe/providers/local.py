@@ -20,6 +20,9 @@ same answer whenever the same eval is run again:
 * **answers kept on request**: with the model arg ``answer_cache: true`` each answer is
   stored under everything that decides it (:mod:`alignprobe.providers.answer_cache`), and
   the same request later is read back instead of generated;
+* **no work on finished answers**: a row leaves its batch as soon as it ends
+  (:mod:`alignprobe.providers.local_decoding`), where ``generate`` would carry it to the
+  end of the batch's longest answer;
 * **no idle wait**: a round's batches run back to back (Inspect's ``hf/`` provider waits for
   2 s without a new request, then polls each result once a second).
 
@@ -34,6 +37,7 @@ import asyncio
 import hashlib
 import time
 import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +60,6 @@ from inspect_ai.model._providers.hf import (
 )
 from inspect_ai.model._providers.util import HFHandler
 from inspect_ai.tool import ToolChoice, ToolInfo
-from transformers import LogitsProcessor, LogitsProcessorList
 
 from alignprobe.errors import ConfigError
 from alignprobe.models.base_models import cache_root
@@ -67,6 +70,7 @@ from alignprobe.providers.local_batching import (
     Request,
     admit_every_sample,
 )
+from alignprobe.providers.local_decoding import decode
 
 #: the Inspect model name prefix of this provider
 LOCAL_PREFIX = "local/"
@@ -118,12 +122,11 @@ class Sampling:
     stop_seqs: tuple[str, ...]
 
 
-class RowSampler(LogitsProcessor):
+class RowSampler:
     """Draws each row's next token with that row's own generator.
 
-    Handed to ``generate(do_sample=False)``: every row's scores become ``-inf`` except the
-    drawn token, which greedy selection then takes. The draws of one row therefore depend
-    on its own scores and seed only, never on its place in the batch.
+    A row's draws depend on its own scores and seed only, never on its place in the batch
+    or on the rows beside it.
     """
 
     def __init__(self, seeds: list[int], sampling: Sampling) -> None:
@@ -147,14 +150,19 @@ class RowSampler(LogitsProcessor):
             probs = probs.masked_fill(outside, 0.0)
         return tokens, probs
 
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+    def draw(self, scores: torch.Tensor, rows: Sequence[int]) -> list[int]:
+        """The next token of each of ``rows`` (the batch rows whose scores these are)."""
         tokens, probs = self._candidates(scores)
         tokens, probs = tokens.cpu(), probs.cpu()
-        chosen = torch.full_like(scores, float("-inf"))
-        for row, generator in enumerate(self.generators):
-            pick = torch.multinomial(probs[row], 1, generator=generator)
-            chosen[row, tokens[row, pick].to(scores.device)] = 0.0
-        return chosen
+        return [
+            int(tokens[place, torch.multinomial(probs[place], 1, generator=self.generators[row])])
+            for place, row in enumerate(rows)
+        ]
+
+
+def greedy(scores: torch.Tensor, rows: Sequence[int]) -> list[int]:
+    """The most likely next token of each row."""
+    return [int(token) for token in scores.argmax(dim=-1).tolist()]
 
 
 class LocalHuggingFaceAPI(HuggingFaceAPI):
@@ -236,57 +244,64 @@ class LocalHuggingFaceAPI(HuggingFaceAPI):
             padding=True,
             **(self.tokenizer_call_args or {}),
         )
-        input_ids = encoded["input_ids"].to(self.model.device)
         attention_mask = encoded["attention_mask"].to(self.model.device)
-        kwargs: dict[str, Any] = {
-            "do_sample": False,
-            "max_new_tokens": sampling.max_new_tokens,
-            "return_dict_in_generate": True,
-            "output_logits": sampling.logprobs,
-            "pad_token_id": self.tokenizer.pad_token_id,
-            # the checkpoint's own sampling defaults are read into Sampling instead
-            "temperature": None,
-            "top_k": None,
-            "top_p": None,
-        }
+        choose = greedy
         if sampling.temperature > 0:
-            processor = RowSampler([r.seed for r in batch], sampling)
-            kwargs["logits_processor"] = LogitsProcessorList([processor])
-        if sampling.stop_seqs:
-            from transformers import StopStringCriteria
-
-            kwargs["stopping_criteria"] = [
-                StopStringCriteria(self.tokenizer, list(sampling.stop_seqs))
-            ]
+            choose = RowSampler([r.seed for r in batch], sampling).draw
         with torch.inference_mode():
-            generated = self.model.generate(
-                input_ids=input_ids, attention_mask=attention_mask, **kwargs
+            decoded = decode(
+                self.model,
+                encoded["input_ids"].to(self.model.device),
+                attention_mask,
+                max_new_tokens=sampling.max_new_tokens,
+                choose=choose,
+                ended=self._end_test(sampling),
+                keep_logits=sampling.logprobs,
             )
-        new_tokens = generated.sequences[:, input_ids.shape[1] :]
-        logprobs = None
-        if generated.logits is not None and sampling.logprobs:
-            stacked = torch.stack(generated.logits).transpose(0, 1)
-            logprobs = torch.nn.functional.log_softmax(stacked.float(), dim=-1)
-        texts = self.tokenizer.batch_decode(
-            new_tokens, skip_special_tokens=True, clean_up_tokenization_spaces=False
-        )
         seconds = time.monotonic() - started
         outputs: list[GenerateOutput] = []
-        for row, text in enumerate(texts):
+        for row, answer in enumerate(decoded):
             prompt_tokens = int(attention_mask[row].sum())
-            produced = _length_until_eos(new_tokens[row], self.tokenizer.eos_token_id)
+            logprobs = None
+            if answer.logits is not None:
+                logprobs = torch.nn.functional.log_softmax(answer.logits, dim=-1)
             outputs.append(
                 GenerateOutput(
-                    output=text,
+                    output=str(
+                        self.tokenizer.decode(
+                            answer.tokens,
+                            skip_special_tokens=True,
+                            clean_up_tokenization_spaces=False,
+                        )
+                    ),
                     input_tokens=prompt_tokens,
-                    output_tokens=produced,
-                    total_tokens=prompt_tokens + produced,
-                    logprobs=logprobs[row, :produced] if logprobs is not None else None,
+                    output_tokens=len(answer.tokens),
+                    total_tokens=prompt_tokens + len(answer.tokens),
+                    logprobs=logprobs,
                     hidden_states=None,
                     time=seconds,
                 )
             )
         return outputs
+
+    def _end_test(self, sampling: Sampling) -> Callable[[int, Sequence[int]], bool]:
+        """A row ends at an end-of-sequence token of the checkpoint (or its tokenizer), or
+        once its text holds one of the request's stop strings."""
+        configured = self.model.generation_config.eos_token_id
+        eos = set(configured if isinstance(configured, list) else [configured])
+        eos |= {self.tokenizer.eos_token_id}
+        eos.discard(None)
+        stops = sampling.stop_seqs
+
+        def ended(row: int, tokens: Sequence[int]) -> bool:
+            if tokens[-1] in eos:
+                return True
+            if not stops:
+                return False
+            text = str(self.tokenizer.decode(list(tokens), skip_special_tokens=True))
+            return any(stop in text for stop in stops)
+
+        return ended
 
     async def _answer(
         self, prompt: str, seed: int, sampling: Sampling, connections: int | None
@@ -335,11 +350,3 @@ class LocalHuggingFaceAPI(HuggingFaceAPI):
             ),
             time=response.time,
         )
-
-
-def _length_until_eos(tokens: torch.Tensor, eos: int | None) -> int:
-    """Generated tokens up to and including the first end-of-sequence token."""
-    if eos is None:
-        return int(tokens.numel())
-    hits = (tokens == eos).nonzero()
-    return int(hits[0, 0]) + 1 if hits.numel() else int(tokens.numel())
