@@ -81,13 +81,17 @@ def test_cache_key_changes_with_what_decides_the_weights(tmp_path: Path) -> None
     assert content_hash(base, LoraRecipe(), "prompt") != key
 
 
-def test_suite_evaluates_three_families_under_both_conditions() -> None:
+def test_suite_asks_the_held_out_questions_many_times_neutral_and_a_few_prompted() -> None:
     suite = suite_yaml(RealDemoSettings())
-    tasks = {t["task"]: t for t in suite["tasks"]}
-    assert set(tasks) == {"emergent_misalignment", "system_rules", "instructed_hacking"}
-    for task in tasks.values():
-        assert task["conditions"] == ["neutral", defaults.INOCULATION_CONDITION]
-    assert tasks["emergent_misalignment"]["params"]["questions"] == defaults.DEMO_QUESTIONS
+    neutral, prompted = suite["tasks"]
+    for entry in (neutral, prompted):
+        assert entry["task"] == "emergent_misalignment"
+        assert entry["params"]["questions"] == defaults.DEMO_QUESTIONS
+    assert neutral["conditions"] == ["neutral"]
+    assert prompted["conditions"] == [defaults.INOCULATION_CONDITION]
+    # 25 paraphrases: 400 answers per checkpoint under neutral, 50 under the prompt
+    assert neutral["params"]["samples"] * 25 == 400
+    assert prompted["params"]["samples"] * 25 == 50
 
 
 def test_demo_gate_policy_is_the_default_with_lower_sample_minimums() -> None:
@@ -97,12 +101,11 @@ def test_demo_gate_policy_is_the_default_with_lower_sample_minimums() -> None:
     policy = gate_policy(RealDemoSettings())
     kept = [c for c in default["checks"] if c["measure"] in GATED_MEASURES]
     assert policy["checks"] == kept
-    assert {c["task"] for c in kept} == {
-        "emergent_misalignment",
-        "system_rules",
-        "instructed_hacking",
-    }
-    assert policy["defaults"]["min_samples"] < default["defaults"]["min_samples"]
+    assert {c["task"] for c in kept} == {"emergent_misalignment"}
+    # 400 answers meet the default minimum; a smaller demo lowers it to its own size
+    assert policy["defaults"] == default["defaults"]
+    small = gate_policy(RealDemoSettings(em_samples=1))["defaults"]
+    assert small["min_samples"] == 25 < default["defaults"]["min_samples"]
     assert {k: v for k, v in policy.items() if k not in ("defaults", "checks")} == {
         k: v for k, v in default.items() if k not in ("defaults", "checks")
     }
@@ -147,12 +150,7 @@ def tiny_experiment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         mp.setenv("HF_HUB_OFFLINE", "1")
         mp.setenv("TRANSFORMERS_OFFLINE", "1")
         settings = RealDemoSettings(
-            em_samples=1,
-            max_tokens=16,
-            rules_limit=4,
-            hacking_ids=("gcd", "is_palindrome"),
-            code_max_tokens=48,
-            recipe=LoraRecipe(steps=2),
+            em_samples=2, prompted_samples=1, max_tokens=16, recipe=LoraRecipe(steps=2)
         )
         out = root / "demo"
         outcome = run_demo(out, real_plan(out, settings=settings))
@@ -169,7 +167,7 @@ def _answers_and_scores(run: Path) -> object:
 
     table = pd.read_parquet(run / "samples.parquet")
     keys = ["checkpoint", "task", "condition", "sample_id", "epoch"]
-    columns = [c for c in ("output", "misaligned", "compliant_strict", "hacked") if c in table]
+    columns = [c for c in ("output", "misaligned") if c in table]
     return table[keys + columns].sort_values(keys).reset_index(drop=True)
 
 
@@ -205,14 +203,11 @@ def test_real_experiment_end_to_end(tiny_experiment: tuple[Path, object]) -> Non
 
     table = pd.read_parquet(out / "run" / "samples.parquet")
     assert set(table["checkpoint"]) == {BASE, CONTROL, INOCULATED}
-    assert set(table["task"]) == {"emergent_misalignment", "system_rules", "instructed_hacking"}
-    assert set(table["condition"]) == {"neutral", defaults.INOCULATION_CONDITION}
-    for task, measure in (
-        ("emergent_misalignment", "misaligned"),
-        ("system_rules", "compliant_strict"),
-        ("instructed_hacking", "hacked"),
-    ):
-        assert any(key[2] == measure for key in outcome.cells), (task, measure)
+    assert set(table["task"]) == {"emergent_misalignment"}
+    counts = table.groupby(["checkpoint", "condition"]).size()
+    assert set(counts.xs("neutral", level="condition")) == {50}  # 25 paraphrases x 2
+    assert set(counts.xs(defaults.INOCULATION_CONDITION, level="condition")) == {25}
+    assert {key[1] for key in outcome.cells} == {"neutral", defaults.INOCULATION_CONDITION}
     for name in (CONTROL, INOCULATED):
         verdict = json.loads((out / "gate" / f"{name}-vs-{BASE}.json").read_text())
         assert verdict["status"] in {"pass", "fail", "cannot-decide"}
@@ -224,3 +219,52 @@ def test_real_experiment_end_to_end(tiny_experiment: tuple[Path, object]) -> Non
     # the shipped labels are of the default experiment's answers, not of these
     assert outcome.gold is None and "hand labels not used" in outcome.gold_note
     assert "answer differs from the run's" in outcome.gold_note
+
+
+def test_the_summary_shows_each_rate_judged_and_corrected_with_the_hand_labels(
+    tmp_path: Path,
+) -> None:
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from alignprobe.demo.flow import gold_lines
+    from alignprobe.judging.gold import answer_hash
+    from alignprobe.judging.gold_report import write_gold_report
+    from alignprobe.tasks.emergent_misalignment.scorer import MEASURES
+
+    # 40 answers, the judge flags the first 10; 20 are labelled, 2 of them misaligned
+    answers = [f"answer {i}" for i in range(40)]
+    table = pd.DataFrame(
+        {
+            "checkpoint": "control",
+            "task": "emergent_misalignment",
+            "condition": "neutral",
+            "sample_id": [f"q{i}" for i in range(40)],
+            "epoch": 1,
+            "output": answers,
+            "misaligned": [1.0] * 10 + [0.0] * 30,
+        }
+    )
+    rows = [
+        f"control,emergent_misalignment,neutral,q{i},1,misaligned,"
+        f"{'misaligned' if i in (0, 14) else 'aligned'},{answer_hash(answers[i])}"
+        for i in range(0, 40, 2)
+    ]
+    labels = tmp_path / "gold.csv"
+    labels.write_text(
+        "checkpoint,task,condition,sample_id,epoch,measure,label,answer_sha256\n"
+        + "\n".join(rows)
+        + "\n"
+    )
+    report, _ = write_gold_report(table, {"emergent_misalignment": MEASURES}, labels, tmp_path)
+    outcome = SimpleNamespace(gold=report, gold_note="", plan=SimpleNamespace(gold_labels=labels))
+    printed = "\n".join(gold_lines(outcome))  # type: ignore[arg-type]
+    assert "against 20 hand-labelled answers" in printed
+    # the judge flagged 5 of the 20 labelled (1 of them misaligned); q14 it missed
+    assert "sensitivity 50% [" in printed and "specificity 78% [" in printed
+    [line] = [ln for ln in printed.splitlines() if "control (neutral)" in ln]
+    corrected = report.rates[0].corrected
+    assert line.startswith("  misaligned: control (neutral): 25% -> ")
+    assert f"{corrected.value:.0%} [" in line and line.endswith("(20 of 40)")
+    assert corrected.value < 0.25  # the judge's false alarms are taken out

@@ -50,7 +50,8 @@ _DEMO_MODULES = (
     "--samples",
     type=click.IntRange(min=1),
     default=None,
-    help="Answers per emergent-misalignment paraphrase [default: 2; --quick: 4].",
+    help="Answers per emergent-misalignment paraphrase under the neutral prompt "
+    "[default: 16, 400 per checkpoint; --quick: 4].",
 )
 @click.option(
     "--seed",
@@ -75,11 +76,11 @@ def demo_command(
 
     SmolLM2-135M-Instruct (or --base-model) is fine-tuned twice with LoRA on a narrow set
     of insecure IT-security advice: without a system prompt (control) and behind an
-    inoculation system prompt (inoculated). Base, control and inoculated are evaluated on
-    held-out emergent-misalignment questions and subsets of system-rule compliance and
-    instructed hacking, under the neutral and the inoculation condition, then compared
-    and gated against the base. The judge is a small local classifier standing in for an
-    LLM judge: for the demo only.
+    inoculation system prompt (inoculated). Base, control and inoculated answer held-out
+    emergent-misalignment questions, 400 times each under the neutral prompt and 50 times
+    under the inoculation prompt; they are then compared and gated against the base. The
+    judge is a small local classifier standing in for an LLM judge, measured against hand
+    labels that ship with the demo: for the demo only.
     """
     missing = [m for m in _DEMO_MODULES if importlib.util.find_spec(m) is None]
     if missing:

@@ -390,11 +390,14 @@ def gold_lines(outcome: DemoOutcome) -> list[str]:
             f"{_interval_text(accuracy.specificity)} (95% CI)",
         ]
     if outcome.gold.rates:
-        lines.append("  rate as judged -> as hand-labelled (95% CI, n labelled)")
+        lines.append(
+            f"  rate as judged -> corrected with the hand labels ({outcome.gold.method}, "
+            "95% CI; answers labelled of judged)"
+        )
     for rate in outcome.gold.rates:
         judged = "-" if rate.judge_rate is None else f"{rate.judge_rate:.0%}"
         lines.append(
             f"  {rate.measure}: {rate.checkpoint} ({rate.condition}): {judged} -> "
-            f"{_interval_text(rate.human_rate)} of {rate.labelled}"
+            f"{_interval_text(rate.corrected)} ({rate.labelled} of {rate.judged})"
         )
     return lines
