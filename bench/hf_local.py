@@ -29,7 +29,8 @@ generated together when no new one has come for 2 s or the batch is full, and ea
 polls for its result once a second; the batch size is the generate config's
 ``max_connections``. The ``local/`` provider batches in rounds: once every sample of the
 eval waits, their requests are sorted by prompt and cut into batches of the model arg
-``batch_size`` (default 16), generated back to back.
+``batch_size`` (default 16), generated back to back; a row leaves its batch as soon as its
+answer ends, where ``generate`` (side a) carries it to the end of the batch's longest answer.
 """
 
 from __future__ import annotations

@@ -46,6 +46,25 @@ def test_resolve_generation_adapts_for_the_checkpoint_and_records_it() -> None:
     assert api.config.temperature == 0.0 and "adapted" not in api.manifest()
 
 
+def test_local_calls_wait_for_their_round_without_the_run_defaults_time_bounds() -> None:
+    from alignprobe.run.defaults import LARGE_RUN_GENERATE
+
+    task = Task(dataset=None, config=GenerateConfig(max_tokens=48))
+    local = resolve_generation(task, LARGE_RUN_GENERATE, {}, {}, model="local//ckpt")
+    # a call to local/ waits for its eval's whole round of batches: no server to hang
+    assert local.config.attempt_timeout is None and local.config.timeout is None
+    assert local.config.max_retries == LARGE_RUN_GENERATE.max_retries
+    assert set(local.manifest()["adapted"]) == {"attempt_timeout", "timeout"}
+    # a bound the user wrote is applied as written
+    own = resolve_generation(task, LARGE_RUN_GENERATE, {"attempt_timeout": 60}, {}, "local//c")
+    assert own.config.attempt_timeout == 60 and own.config.timeout is None
+    assert set(own.manifest()["adapted"]) == {"timeout"}
+    for model in ("hf//ckpt", "openai/gpt-4o"):
+        served = resolve_generation(task, LARGE_RUN_GENERATE, {}, {}, model=model)
+        assert served.config.attempt_timeout == LARGE_RUN_GENERATE.attempt_timeout
+        assert served.config.timeout == LARGE_RUN_GENERATE.timeout
+
+
 def _tokenizer_folder(tmp_path: Path) -> Path:
     from alignprobe.demo.tokenizer import train_tokenizer
 

@@ -61,6 +61,13 @@ class Generation:
 
 #: Inspect's Hugging Face transformers provider (``hf/<path or hub id>``)
 HF_PREFIX = "hf/"
+#: alignprobe's reproducible local provider (``local/<folder>``)
+LOCAL_PREFIX = "local/"
+#: run-default bounds a ``local/`` call does not get: a call there waits for its eval's
+#: round (every waiting sample's request, generated batch by batch), minutes for a large
+#: eval on a CPU, and cutting it short would only start the round again. Set in a
+#: checkpoint's ``generate:`` or with ``--generate``, they apply as written.
+LOCAL_UNBOUNDED = ("attempt_timeout", "timeout")
 
 
 def for_provider(model: str, config: GenerateConfig) -> tuple[GenerateConfig, dict[str, str]]:
@@ -91,6 +98,14 @@ def resolve_generation(
 ) -> Generation:
     """Merge the four layers (see the module docstring) for one task run on ``model``."""
     pinned = pinned_fields(task)
+    adapted: dict[str, str] = {}
+    if model.startswith(LOCAL_PREFIX):
+        run_defaults = run_defaults.model_copy(update=dict.fromkeys(LOCAL_UNBOUNDED))
+        for key in LOCAL_UNBOUNDED:
+            adapted[key] = (
+                f"run default {key} not applied to local/: a call waits for its eval's "
+                "round of batches"
+            )
     config = run_defaults.merge(task.config)
     not_applied: dict[str, str] = {}
     for where, layer in (("checkpoint generate", checkpoint), ("--generate", cli)):
@@ -103,8 +118,11 @@ def resolve_generation(
             else:
                 applied[key] = value
         config = config.merge(GenerateConfig.model_validate(applied))
-    config, adapted = for_provider(model, config)
-    return Generation(config, not_applied, adapted)
+    config, provider_changes = for_provider(model, config)
+    for key in LOCAL_UNBOUNDED:  # the user's own bound is applied as written
+        if key in adapted and getattr(config, key) is not None:
+            del adapted[key]
+    return Generation(config, not_applied, {**adapted, **provider_changes})
 
 
 def parse_generate_args(pairs: tuple[str, ...]) -> dict[str, Any]:

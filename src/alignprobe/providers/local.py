@@ -72,8 +72,6 @@ from alignprobe.providers.local_batching import (
 )
 from alignprobe.providers.local_decoding import decode
 
-#: the Inspect model name prefix of this provider
-LOCAL_PREFIX = "local/"
 DEFAULT_BATCH_SIZE = 16
 #: what transformers samples with when neither the call nor the checkpoint says
 TRANSFORMERS_DEFAULTS: dict[str, float] = {"temperature": 1.0, "top_k": 50, "top_p": 1.0}
