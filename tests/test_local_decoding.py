@@ -15,7 +15,7 @@ import torch
 from transformers import LlamaConfig, LlamaForCausalLM, LogitsProcessor, LogitsProcessorList
 
 from alignprobe.providers.local import RowSampler, Sampling, greedy
-from alignprobe.providers.local_decoding import decode
+from alignprobe.providers.local_decoding import Chooser, Decoded, EndTest, decode
 
 STEPS = 9
 PAD = 0
@@ -85,6 +85,26 @@ def _generate(
     return tokens, torch.stack(out.logits).transpose(0, 1)
 
 
+def _decode(
+    model: LlamaForCausalLM,
+    choose: Chooser,
+    ended: EndTest,
+    max_new_tokens: int = STEPS,
+    keep_logits: bool = False,
+) -> list[Decoded]:
+    ids, mask = _batch()
+    with torch.inference_mode():
+        return decode(
+            model,
+            ids,
+            mask,
+            max_new_tokens=max_new_tokens,
+            choose=choose,
+            ended=ended,
+            keep_logits=keep_logits,
+        )
+
+
 def _ends_after(lengths: Sequence[int]) -> dict[int, int]:
     return dict(enumerate(lengths))
 
@@ -100,17 +120,7 @@ def test_rows_that_end_early_leave_and_the_rest_get_generates_tokens(
         calls.append(len(rows))
         return greedy(scores, rows)
 
-    ids, mask = _batch()
-    with torch.inference_mode():
-        decoded = decode(
-            model,
-            ids,
-            mask,
-            max_new_tokens=STEPS,
-            choose=choose,
-            ended=lambda row, tokens: len(tokens) >= ends[row],
-            keep_logits=True,
-        )
+    decoded = _decode(model, choose, lambda row, tokens: len(tokens) >= ends[row], keep_logits=True)
     # the batch shrinks as rows end: 4 rows for 2 steps, 3 for 2, 2 for 2, then 1
     assert calls == [4, 4, 3, 3, 2, 2, 1, 1, 1]
     for row, answer in enumerate(decoded):
@@ -128,16 +138,9 @@ def test_sampled_rows_draw_what_generate_draws_with_the_same_seeds(
     seeds = [11, 22, 33, 44]
     expected, _ = _generate(model, _AsProcessor(RowSampler(seeds, sampling)))
     ends = _ends_after([3, 9, 1, 5])
-    ids, mask = _batch()
-    with torch.inference_mode():
-        decoded = decode(
-            model,
-            ids,
-            mask,
-            max_new_tokens=STEPS,
-            choose=RowSampler(seeds, sampling).draw,
-            ended=lambda row, tokens: len(tokens) >= ends[row],
-        )
+    decoded = _decode(
+        model, RowSampler(seeds, sampling).draw, lambda row, tokens: len(tokens) >= ends[row]
+    )
     assert [answer.tokens for answer in decoded] == [expected[row][: ends[row]] for row in range(4)]
     assert all(answer.logits is None for answer in decoded)
     assert len(set(map(tuple, expected))) == 4  # each row its own draws
@@ -148,16 +151,7 @@ def test_a_row_ends_at_its_end_token_and_every_row_stops_at_the_budget(
 ) -> None:
     expected, _ = _generate(model)
     stop_token = expected[1][2]  # row 1's third token ends it
-    ids, mask = _batch()
-    with torch.inference_mode():
-        decoded = decode(
-            model,
-            ids,
-            mask,
-            max_new_tokens=4,
-            choose=greedy,
-            ended=lambda row, tokens: tokens[-1] == stop_token,
-        )
+    decoded = _decode(model, greedy, lambda row, tokens: tokens[-1] == stop_token, 4)
     row_one = expected[1][: expected[1].index(stop_token) + 1]
     assert decoded[1].tokens == row_one
     for row in (0, 2, 3):
