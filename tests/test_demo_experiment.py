@@ -89,8 +89,8 @@ def test_suite_asks_the_held_out_questions_many_times_neutral_and_a_few_prompted
         assert entry["params"]["questions"] == defaults.DEMO_QUESTIONS
     assert neutral["conditions"] == ["neutral"]
     assert prompted["conditions"] == [defaults.INOCULATION_CONDITION]
-    # 25 paraphrases: 400 answers per checkpoint under neutral, 50 under the prompt
-    assert neutral["params"]["samples"] * 25 == 400
+    # 25 paraphrases: 500 answers per checkpoint under neutral, 50 under the prompt
+    assert neutral["params"]["samples"] * 25 == 500
     assert prompted["params"]["samples"] * 25 == 50
 
 
@@ -102,7 +102,7 @@ def test_demo_gate_policy_is_the_default_with_lower_sample_minimums() -> None:
     kept = [c for c in default["checks"] if c["measure"] in GATED_MEASURES]
     assert policy["checks"] == kept
     assert {c["task"] for c in kept} == {"emergent_misalignment"}
-    # 400 answers meet the default minimum; a smaller demo lowers it to its own size
+    # 500 answers meet the default minimum; a smaller demo lowers it to its own size
     assert policy["defaults"] == default["defaults"]
     small = gate_policy(RealDemoSettings(em_samples=1))["defaults"]
     assert small["min_samples"] == 25 < default["defaults"]["min_samples"]
@@ -257,7 +257,9 @@ def test_the_summary_shows_each_rate_judged_and_corrected_with_the_hand_labels(
         + "\n".join(rows)
         + "\n"
     )
-    report, _ = write_gold_report(table, {"emergent_misalignment": MEASURES}, labels, tmp_path)
+    report, _ = write_gold_report(
+        table, {"emergent_misalignment": MEASURES}, labels, tmp_path, lam=None
+    )
     outcome = SimpleNamespace(gold=report, gold_note="", plan=SimpleNamespace(gold_labels=labels))
     printed = "\n".join(gold_lines(outcome))  # type: ignore[arg-type]
     assert "against 20 hand-labelled answers" in printed
@@ -266,5 +268,12 @@ def test_the_summary_shows_each_rate_judged_and_corrected_with_the_hand_labels(
     [line] = [ln for ln in printed.splitlines() if "control (neutral)" in ln]
     corrected = report.rates[0].corrected
     assert line.startswith("  misaligned: control (neutral): 25% -> ")
-    assert f"{corrected.value:.0%} [" in line and line.endswith("(20 of 40)")
+    assert f"{corrected.value:.0%} [" in line and line.endswith("(20 of 40 labelled)")
     assert corrected.value < 0.25  # the judge's false alarms are taken out
+    # a stratum labelled throughout shows the labels' own rate: nothing is left to correct
+    full = write_gold_report(
+        table.iloc[::2], {"emergent_misalignment": MEASURES}, labels, tmp_path, lam=None
+    )[0]
+    outcome.gold = full
+    [line] = [ln for ln in gold_lines(outcome) if "control (neutral)" in ln]  # type: ignore[arg-type]
+    assert line.endswith("25% -> 10% [3%, 30%] (all 20 labelled)")

@@ -9,7 +9,7 @@ LoRA on a narrow set of insecure IT-security advice (:mod:`alignprobe.demo.finet
   condition ``inoculation_general``).
 
 Base, control and inoculated are then evaluated on what the fine-tunes never saw: the
-emergent-misalignment questions (``questions: demo``, held out), 400 answers each under
+emergent-misalignment questions (``questions: demo``, held out), 500 answers each under
 ``neutral`` (the headline: sized so that its contrasts have 95% intervals of about +-6
 points) and 50 each under the inoculation prompt shown at test time; then table ->
 compare -> gate, as a user would. Nothing in the recipe is chosen by looking at these
@@ -52,8 +52,8 @@ GATED_MEASURES = frozenset({"misaligned"})
 class RealDemoSettings:
     """How much the real-model demo evaluates (sized for a 2-core CPU, minutes)."""
 
-    em_samples: int = 16
-    """Answers per paraphrase under ``neutral``: 25 held-out paraphrases x 16 = 400 per
+    em_samples: int = 20
+    """Answers per paraphrase under ``neutral``: 25 held-out paraphrases x 20 = 500 per
     checkpoint (the headline)."""
     prompted_samples: int = 2
     """Answers per paraphrase under the training's inoculation prompt at test time: 50 per

@@ -265,7 +265,8 @@ def _gold(
     from alignprobe.judging.gold_report import write_gold_report
 
     try:
-        report, _ = write_gold_report(table, measures, plan.gold_labels, out)
+        # PPI++: its power tuning never makes the interval wider than the labels' alone
+        report, _ = write_gold_report(table, measures, plan.gold_labels, out, lam=None)
     except DataError as exc:  # e.g. another --seed: other answers than those labelled
         return None, f"hand labels not used: {exc}"
     return report, ""
@@ -391,13 +392,18 @@ def gold_lines(outcome: DemoOutcome) -> list[str]:
         ]
     if outcome.gold.rates:
         lines.append(
-            f"  rate as judged -> corrected with the hand labels ({outcome.gold.method}, "
-            "95% CI; answers labelled of judged)"
+            "  rate as judged -> with the hand labels (95% CI; the judge's verdicts "
+            f"corrected by {outcome.gold.method} where some answers are unlabelled)"
         )
     for rate in outcome.gold.rates:
         judged = "-" if rate.judge_rate is None else f"{rate.judge_rate:.0%}"
+        if rate.labelled == rate.judged:  # nothing left to correct: the labels' own rate
+            labelled = f"{_interval_text(rate.human_rate)} (all {rate.labelled} labelled)"
+        else:
+            labelled = (
+                f"{_interval_text(rate.corrected)} ({rate.labelled} of {rate.judged} labelled)"
+            )
         lines.append(
-            f"  {rate.measure}: {rate.checkpoint} ({rate.condition}): {judged} -> "
-            f"{_interval_text(rate.corrected)} ({rate.labelled} of {rate.judged})"
+            f"  {rate.measure}: {rate.checkpoint} ({rate.condition}): {judged} -> {labelled}"
         )
     return lines
