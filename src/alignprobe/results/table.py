@@ -260,7 +260,8 @@ def _inspect_typed(records: list[dict[str, Any]]) -> pd.DataFrame:
     def mapper(kind: pa.DataType) -> pd.ArrowDtype:
         return pd.ArrowDtype(pa.string() if pa.types.is_null(kind) else kind)
 
-    return pa.Table.from_pandas(df).to_pandas(types_mapper=mapper)
+    typed: pd.DataFrame = pa.Table.from_pandas(df).to_pandas(types_mapper=mapper)
+    return typed
 
 
 def rows_of_samples(log: EvalLog, samples: list[EvalSample]) -> pd.DataFrame:
@@ -277,9 +278,8 @@ def rows_of_samples(log: EvalLog, samples: list[EvalSample]) -> pd.DataFrame:
     rows = _inspect_typed(records)
     header = _inspect_typed([{name: _plain(read(log)) for name, read in EVAL_FIELDS}])
     for position, name in enumerate(header.columns):
-        rows.insert(
-            position, name, pd.array([header[name].iloc[0]] * len(rows), header[name].dtype)
-        )
+        column = header[name]
+        rows.insert(position, name, column.iloc[[0] * len(rows)].reset_index(drop=True))
     return rows
 
 

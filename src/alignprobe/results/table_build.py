@@ -273,7 +273,8 @@ def write_run_table(run_dir: Path, out_dir: Path, *, csv: bool = True) -> BuiltT
         for group_rows in spill.groups(schema):
             writer.write(group_rows)
             counts = group_rows.select(GROUP_KEYS).to_pandas().groupby(GROUP_KEYS).size()
-            rows.update({tuple(map(str, key)): int(n) for key, n in counts.items()})
+            for (checkpoint, task, condition), n in counts.items():
+                rows[(str(checkpoint), str(task), str(condition))] += int(n)
         paths = writer.close()
     return BuiltTable(measures, status, tally.unread(), dict(sorted(rows.items())), paths)
 
