@@ -21,7 +21,8 @@ The Inspect log-format facts this depends on (``inspect_ai/log/_recorders/eval.p
 * samples come in Inspect's order: epoch, then id (integers zero-padded as strings);
 * long strings are stored once in the sample's ``attachments`` and referenced as
   ``attachment://<hash>``; Inspect resolves those in ``input``, ``messages`` and the
-  events, never in ``output``, ``scores`` or ``metadata``;
+  events, never in ``output``, ``scores`` or ``metadata`` (so with the transcript gone,
+  only the input can need them);
 * a log that is not on the local disk is downloaded whole first (as Inspect does), so the
   zip's many small reads are local.
 
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from inspect_ai.log import EvalSample
 
 SAMPLES_PREFIX = "samples/"
+ATTACHMENT = "attachment://"
 #: fields of a sample the table never reads: the transcript and what only it refers to
 #: (``events_data`` holds the events' shared messages and calls, ``timelines`` and
 #: ``error_retries`` hold events, ``store`` is the solver's scratch state)
@@ -79,6 +81,9 @@ def _sample(raw: bytes, context: dict[str, Any]) -> EvalSample:
     data = json.loads(raw)
     for name in UNREAD_FIELDS:
         data.pop(name, None)
+    if ATTACHMENT not in json.dumps(data.get("input")):
+        # nothing left refers to the attachments (the transcript did): none to resolve
+        data.pop("attachments", None)
     sample = EvalSample.model_validate(data, context=context)
     # "full": every reference in what is left resolved, the attachments map cleared
     return resolve_sample_attachments(sample, "full") if sample.attachments else sample
@@ -95,7 +100,7 @@ def read_samples(location: str) -> list[EvalSample]:
     its transcript, long strings of its input resolved."""
     # Inspect's zipfile module gives the stdlib zipfile the zstd entries Inspect writes
     import inspect_ai._util.zipfile  # noqa: F401
-    from inspect_ai._util.constants import get_deserializing_context
+    from inspect_ai._util.constants import DESERIALIZING
 
     with _local_file(location) as stream, ZipFile(stream) as archive:
         # a name logged twice: the last entry is the sample (zip access by name)
@@ -104,8 +109,9 @@ def read_samples(location: str) -> list[EvalSample]:
             for info in archive.infolist()
             if info.filename.startswith(SAMPLES_PREFIX) and info.filename.endswith(".json")
         }
-        samples = [
-            _sample(archive.read(info), get_deserializing_context()) for info in entries.values()
-        ]
+        # Inspect's context for reading a log (no new message ids), less its cache of
+        # identical messages, which costs more than it saves on a sample's few messages
+        context = {DESERIALIZING: True}
+        samples = [_sample(archive.read(info), context) for info in entries.values()]
     samples.sort(key=_order)
     return samples
