@@ -1,7 +1,7 @@
 """Synthetic Inspect logs for ``alignprobe table`` at scale: one real log of a scripted run,
 cloned to 50 checkpoints (a log each) of any size.
 
-The template is a real ``alignprobe run`` (``emergent_misalignment`` on 24 questions, a
+The template is a real ``alignprobe run`` (``emergent_misalignment`` on 20 questions, a
 scripted model and the scripted keyword judge: no network), so every column ``table``
 reads is there as a run writes it. Each checkpoint's log repeats the template's samples
 under new epochs until it holds its share of the samples, written as Inspect writes a
@@ -20,7 +20,7 @@ from typing import Any
 
 SUITE = """name: table-bench
 samples: 1
-limit: 24
+limit: 20
 tasks:
   - task: emergent_misalignment
     params: {questions: core}

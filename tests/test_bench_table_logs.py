@@ -1,6 +1,6 @@
 """``bench/table_logs.py``: the cloned logs ``bench/scale.py`` times ``table`` on are logs
 Inspect reads as it reads the template's (header, summaries, every sample), and ``table``
-builds the benchmark's table from them (the smallest size, 2,400 samples)."""
+builds the benchmark's table from them (2,000 samples: the benchmark's logs at a small size)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from scale import _checkpoint_names
 from table_logs import clone_logs, template_log
 
-SAMPLES = 2_400  # 50 checkpoints x 24 questions x 2 epochs
+SAMPLES = 2_000  # 50 checkpoints x 20 questions x 2 epochs
 
 
 @pytest.fixture(scope="module")

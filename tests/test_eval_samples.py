@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from inspect_ai.analysis import samples_df
-from inspect_ai.log import read_eval_log, write_eval_log
+from inspect_ai.log import EvalSample, read_eval_log, write_eval_log
 
 from alignprobe.cli import main
 from alignprobe.results.eval_samples import read_samples
@@ -215,3 +215,26 @@ def test_rows_come_out_in_row_groups_of_the_table(mixed_run: Path, tmp_path: Pat
     """Several (checkpoint, task) groups still make one row group per 64k rows."""
     write_run_table(mixed_run, tmp_path)
     assert pq.ParquetFile(tmp_path / TABLE).metadata.num_row_groups == 1
+
+
+def test_each_log_is_read_once_and_alone(
+    mixed_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Logs are read one after another (a log's samples are dropped before the next is
+    read: their rows are spilled), each once, whatever order the table's rows take."""
+    import alignprobe.results.eval_samples as eval_samples
+
+    calls: list[str] = []
+    held: list[int] = []
+    real = eval_samples.read_samples
+
+    def spy(location: str) -> list[EvalSample]:
+        calls.append(location)
+        samples = real(location)
+        held.append(len(samples))
+        return samples
+
+    monkeypatch.setattr(eval_samples, "read_samples", spy)
+    built = write_run_table(mixed_run, tmp_path)
+    assert calls == [log.location for log in select_logs(mixed_run / LOGS)]
+    assert sum(built.rows.values()) == sum(held) == pq.read_metadata(tmp_path / TABLE).num_rows
