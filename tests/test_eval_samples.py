@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -220,21 +221,22 @@ def test_rows_come_out_in_row_groups_of_the_table(mixed_run: Path, tmp_path: Pat
 def test_each_log_is_read_once_and_alone(
     mixed_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Logs are read one after another (a log's samples are dropped before the next is
-    read: their rows are spilled), each once, whatever order the table's rows take."""
+    """Logs are read one after another, a sample at a time (each dropped once its row is
+    made; a log's rows are spilled before the next log is read), each log once."""
     import alignprobe.results.eval_samples as eval_samples
 
     calls: list[str] = []
     held: list[int] = []
-    real = eval_samples.read_samples
+    real = eval_samples.iter_samples
 
-    def spy(location: str) -> list[EvalSample]:
+    def spy(location: str) -> Iterator[EvalSample]:
         calls.append(location)
-        samples = real(location)
-        held.append(len(samples))
-        return samples
+        held.append(0)
+        for sample in real(location):
+            held[-1] += 1
+            yield sample
 
-    monkeypatch.setattr(eval_samples, "read_samples", spy)
+    monkeypatch.setattr(eval_samples, "iter_samples", spy)
     built = write_run_table(mixed_run, tmp_path)
     assert calls == [log.location for log in select_logs(mixed_run / LOGS)]
     assert sum(built.rows.values()) == sum(held) == pq.read_metadata(tmp_path / TABLE).num_rows

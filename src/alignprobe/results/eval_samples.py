@@ -89,15 +89,16 @@ def _sample(raw: bytes, context: dict[str, Any]) -> EvalSample:
     return resolve_sample_attachments(sample, "full") if sample.attachments else sample
 
 
-def _order(sample: EvalSample) -> tuple[int, str]:
+def sample_order(sample: EvalSample) -> tuple[int, str]:
     """Inspect's order of a log's samples (``inspect_ai.log._log.sort_samples``)."""
     key = sample.id if isinstance(sample.id, str) else str(sample.id).zfill(20)
     return sample.epoch, key
 
 
-def read_samples(location: str) -> list[EvalSample]:
-    """Every sample of the ``.eval`` log at ``location`` (a path or an fsspec URL), without
-    its transcript, long strings of its input resolved."""
+def iter_samples(location: str) -> Iterator[EvalSample]:
+    """Each sample of the ``.eval`` log at ``location`` (a path or an fsspec URL) in the
+    order of the zip's entries, without its transcript, long strings of its input
+    resolved: one sample held at a time."""
     # Inspect's zipfile module gives the stdlib zipfile the zstd entries Inspect writes
     import inspect_ai._util.zipfile  # noqa: F401
     from inspect_ai._util.constants import DESERIALIZING
@@ -112,6 +113,10 @@ def read_samples(location: str) -> list[EvalSample]:
         # Inspect's context for reading a log (no new message ids), less its cache of
         # identical messages, which costs more than it saves on a sample's few messages
         context = {DESERIALIZING: True}
-        samples = [_sample(archive.read(info), context) for info in entries.values()]
-    samples.sort(key=_order)
-    return samples
+        for info in entries.values():
+            yield _sample(archive.read(info), context)
+
+
+def read_samples(location: str) -> list[EvalSample]:
+    """Every sample of the ``.eval`` log at ``location``, in Inspect's order."""
+    return sorted(iter_samples(location), key=sample_order)

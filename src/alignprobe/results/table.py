@@ -1,7 +1,10 @@
 """Logs -> the results table: one tidy row per sample x epoch (docs/architecture.md).
 
-Built on ``inspect_ai.analysis.samples_df`` with columns that read exactly what the
-contract names. Where a log directory holds several logs of the same eval-set task
+Column functions that read exactly what the contract names from Inspect's ``EvalSample``
+and log header; an ``.eval`` log's samples are read by :mod:`alignprobe.results.eval_samples`
+(without their transcript), a ``.json`` log's by ``inspect_ai.analysis.samples_df``, and
+the table is built and written log by log (:mod:`alignprobe.results.table_build`). Where a
+log directory holds several logs of the same eval-set task
 (an errored attempt and its retry), only the best one is read (success first, then the
 newest), so resumed runs never count a sample twice. How complete the run was (samples
 planned vs read, logs not finished) travels with the table (:mod:`alignprobe.run.status`).
@@ -12,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -264,17 +267,25 @@ def _inspect_typed(records: list[dict[str, Any]]) -> pd.DataFrame:
     return typed
 
 
-def rows_of_samples(log: EvalLog, samples: list[EvalSample]) -> pd.DataFrame:
+def rows_of_samples(log: EvalLog, samples: Iterable[EvalSample]) -> pd.DataFrame:
     """The table's raw columns of ``samples`` (of ``log``): the frame ``samples_df`` gives
-    for :func:`_columns`, without its ids (one row per sample uuid, the first kept)."""
+    for :func:`_columns`, without its ids (rows in Inspect's order of the samples, one
+    per sample uuid, the first kept). Each sample is dropped once its row is made."""
+    from alignprobe.results.eval_samples import sample_order
+
+    made = [
+        (sample_order(s), s.uuid, {name: _plain(read(s)) for name, read in SAMPLE_FIELDS})
+        for s in samples
+    ]
+    made.sort(key=lambda item: item[0])
     seen: set[str] = set()
     records = []
-    for sample in samples:
-        if sample.uuid is not None:
-            if sample.uuid in seen:
+    for _, uuid, record in made:
+        if uuid is not None:
+            if uuid in seen:
                 continue
-            seen.add(sample.uuid)
-        records.append({name: _plain(read(sample)) for name, read in SAMPLE_FIELDS})
+            seen.add(uuid)
+        records.append(record)
     rows = _inspect_typed(records)
     header = _inspect_typed([{name: _plain(read(log)) for name, read in EVAL_FIELDS}])
     for position, name in enumerate(header.columns):
@@ -286,10 +297,10 @@ def rows_of_samples(log: EvalLog, samples: list[EvalSample]) -> pd.DataFrame:
 def log_rows(log: EvalLog) -> pd.DataFrame:
     """One log's raw rows (``sample_id`` named): an ``.eval`` log read by
     :mod:`alignprobe.results.eval_samples`, a ``.json`` log by Inspect's ``samples_df``."""
-    from alignprobe.results.eval_samples import is_eval_log, read_samples
+    from alignprobe.results.eval_samples import is_eval_log, iter_samples
 
     if is_eval_log(log.location):
-        raw = rows_of_samples(log, read_samples(log.location))
+        raw = rows_of_samples(log, iter_samples(log.location))
     else:
         raw = _read_samples([log.location], _columns())
         # samples_df adds its own uuid columns
