@@ -4,17 +4,19 @@ The same steps at every size (a run of 24 samples and one of a million):
 
 1. Each log is read alone (:func:`alignprobe.results.table.log_rows`), in the order of
    their names; its rows are built (external tasks' measures read, measures expanded)
-   and spilled to a temporary Arrow file beside the table. Only one log's samples and
-   rows are ever held.
-2. The table's column types are what one pandas frame of all the rows would have had:
-   the frames' dtypes are combined by pandas from one witness row per log (each
-   column's first value), so a column one task has and another lacks is typed as before.
+   and spilled to a temporary Arrow file beside the table. A sample is dropped once its
+   row is made; only one log's rows are held.
+2. The table's column types are those one pandas frame of all the rows would have had
+   (:mod:`alignprobe.results.table_types`): a column one task has and another lacks is
+   typed as it always was.
 3. The rows are written in the table's order (checkpoint, task, condition, sample_id,
    epoch): the logs of one (checkpoint, task) are read back together, sorted (a stable
    sort: ties keep the logs' order) and appended to ``samples.parquet`` (row groups of
    :data:`~alignprobe.results.table.ROW_GROUP_ROWS` rows) and ``samples.csv``.
 
-The peak is one (checkpoint, task)'s rows, not the run's (tests/test_table_build.py).
+The peak is one (checkpoint, task)'s rows and a row group, not the run's
+(``bench/scale.py`` measures it; ``tests/test_eval_samples.py`` holds the table to the one
+Inspect's ``samples_df`` gave).
 """
 
 from __future__ import annotations
@@ -86,8 +88,8 @@ class BuiltTable:
     paths: list[Path] = field(default_factory=list)
 
 
-def _run_logs(run_dir: Path) -> tuple[list[EvalLog], bool]:
-    """The logs to read and whether a manifest says a run was planned."""
+def _run_logs(run_dir: Path) -> list[EvalLog]:
+    """The logs to read (none: a run planned by its manifest that wrote no log yet)."""
     record = read_manifest(run_dir)
     planned = is_run_manifest(record)
     # a manifest `alignprobe run` wrote (an import's manifest plans nothing: its table is
@@ -101,7 +103,7 @@ def _run_logs(run_dir: Path) -> tuple[list[EvalLog], bool]:
     logs = [] if not (run_dir / LOGS).is_dir() and planned else select_logs(run_dir / LOGS)
     if not logs and not planned:
         raise DataError("no logs in the run directory", source=run_dir / LOGS)
-    return logs, planned
+    return logs
 
 
 def _empty_rows() -> pd.DataFrame:
@@ -234,7 +236,7 @@ def write_run_table(run_dir: Path, out_dir: Path, *, csv: bool = True) -> BuiltT
     A run stopped before its first sample (no logs yet, or logs without samples) is an
     empty table whose status says so, as long as a manifest says a run was planned.
     """
-    logs, _ = _run_logs(run_dir)
+    logs = _run_logs(run_dir)
     measures = measures_of(logs)
     names = list(dict.fromkeys(m.name for ms in measures.values() for m in ms))
     run = run_dir.resolve().name
