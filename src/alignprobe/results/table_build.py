@@ -184,10 +184,12 @@ class TableWriter:
     def _partial(path: Path) -> Path:
         return path.with_name(path.name + ".partial")
 
-    def write(self, rows: pa.Table) -> None:
-        """Append rows (in the table's schema and order)."""
+    def write(self, rows: pa.Table, frame: pd.DataFrame | None = None) -> None:
+        """Append rows (in the table's schema and order); ``frame``: the same rows as the
+        pandas frame they came from, written to the CSV as they are."""
         if self._csv is not None:
-            rows.to_pandas().to_csv(self._csv, index=False, header=self._header)
+            frame = rows.to_pandas() if frame is None else frame
+            frame.to_csv(self._csv, index=False, header=self._header)
             self._header = False
         # row groups of 64k rows: a reader that wants one checkpoint (rows are in the
         # table's order) skips the groups whose statistics exclude it
@@ -287,5 +289,5 @@ def write_frame(
     """A table already in memory (an import, a rejudged table), written as a run's is."""
     table = pa.Table.from_pandas(df, preserve_index=False)
     writer = TableWriter(out_dir, table.schema, measures, status)
-    writer.write(table)
+    writer.write(table, df)
     return writer.close()
