@@ -61,8 +61,15 @@ class ColumnTypes:
         self._leading = leading
         self._count += 1
         arrow = [c for c in rows.columns if isinstance(rows[c].dtype, pd.ArrowDtype)]
+        # a copy of each first value: a slice of a pyarrow-backed column would keep the
+        # whole log's column alive
         self._arrow.append(
-            pd.DataFrame({c: rows[c].dropna().head(1).reset_index(drop=True) for c in arrow})
+            pd.DataFrame(
+                {
+                    c: pd.Series(rows[c].dropna().head(1).tolist(), dtype=rows[c].dtype)
+                    for c in arrow
+                }
+            )
             .reindex(range(1))
             .astype({c: rows[c].dtype for c in arrow})
         )
