@@ -89,8 +89,8 @@ def test_suite_asks_the_held_out_questions_many_times_neutral_and_a_few_prompted
         assert entry["params"]["questions"] == defaults.DEMO_QUESTIONS
     assert neutral["conditions"] == ["neutral"]
     assert prompted["conditions"] == [defaults.INOCULATION_CONDITION]
-    # 25 paraphrases: 500 answers per checkpoint under neutral, 50 under the prompt
-    assert neutral["params"]["samples"] * 25 == 500
+    # 25 paraphrases: 275 answers per checkpoint under neutral, 50 under the prompt
+    assert neutral["params"]["samples"] * 25 == 275
     assert prompted["params"]["samples"] * 25 == 50
 
 
@@ -102,7 +102,7 @@ def test_demo_gate_policy_is_the_default_with_lower_sample_minimums() -> None:
     kept = [c for c in default["checks"] if c["measure"] in GATED_MEASURES]
     assert policy["checks"] == kept
     assert {c["task"] for c in kept} == {"emergent_misalignment"}
-    # 500 answers meet the default minimum; a smaller demo lowers it to its own size
+    # 275 answers meet the default minimum; a smaller demo lowers it to its own size
     assert policy["defaults"] == default["defaults"]
     small = gate_policy(RealDemoSettings(em_samples=1))["defaults"]
     assert small["min_samples"] == 25 < default["defaults"]["min_samples"]

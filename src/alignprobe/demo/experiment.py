@@ -9,10 +9,11 @@ LoRA on a narrow set of insecure IT-security advice (:mod:`alignprobe.demo.finet
   condition ``inoculation_general``).
 
 Base, control and inoculated are then evaluated on what the fine-tunes never saw: the
-emergent-misalignment questions (``questions: demo``, held out), 500 answers each under
-``neutral`` (the headline: sized so that its contrasts have 95% intervals of about +-6
-points) and 50 each under the inoculation prompt shown at test time; then table ->
-compare -> gate, as a user would. Nothing in the recipe is chosen by looking at these
+emergent-misalignment questions (``questions: demo``, held out), 275 answers each under
+``neutral`` (the headline: as many as a 10-minute cold run on 2 CPU cores affords; control
+vs base then has a 95% interval of about +-6 points, while inoculated vs control stays
+wider, bounded by the 8 questions rather than the answers) and 50 each under the
+inoculation prompt shown at test time; then table -> compare -> gate, as a user would. Nothing in the recipe is chosen by looking at these
 evaluations: the training recipe is a standard LoRA set-up judged on its training loss,
 and the printout states the measured rates with their CIs, whatever they are. The judge
 is the offline demo judge (a real run passes an LLM judge), measured against hand labels
@@ -52,9 +53,9 @@ GATED_MEASURES = frozenset({"misaligned"})
 class RealDemoSettings:
     """How much the real-model demo evaluates (sized for a 2-core CPU, minutes)."""
 
-    em_samples: int = 20
-    """Answers per paraphrase under ``neutral``: 25 held-out paraphrases x 20 = 500 per
-    checkpoint (the headline)."""
+    em_samples: int = 11
+    """Answers per paraphrase under ``neutral``: 25 held-out paraphrases x 11 = 275 per
+    checkpoint (the headline; what a 10-minute cold run on 2 CPU cores affords)."""
     prompted_samples: int = 2
     """Answers per paraphrase under the training's inoculation prompt at test time: 50 per
     checkpoint (the prompt's own effect, a secondary cell)."""
