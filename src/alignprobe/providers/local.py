@@ -37,7 +37,7 @@ import asyncio
 import hashlib
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,7 +70,7 @@ from alignprobe.providers.local_batching import (
     Request,
     admit_every_sample,
 )
-from alignprobe.providers.local_decoding import decode
+from alignprobe.providers.local_decoding import EndTest, decode
 
 DEFAULT_BATCH_SIZE = 16
 #: what transformers samples with when neither the call nor the checkpoint says
@@ -282,7 +282,7 @@ class LocalHuggingFaceAPI(HuggingFaceAPI):
             )
         return outputs
 
-    def _end_test(self, sampling: Sampling) -> Callable[[int, Sequence[int]], bool]:
+    def _end_test(self, sampling: Sampling) -> EndTest:
         """A row ends at an end-of-sequence token of the checkpoint (or its tokenizer), or
         once its text holds one of the request's stop strings."""
         configured = self.model.generation_config.eos_token_id
