@@ -1,7 +1,10 @@
 """Logs -> the results table: one tidy row per sample x epoch (docs/architecture.md).
 
-Built on ``inspect_ai.analysis.samples_df`` with columns that read exactly what the
-contract names. Where a log directory holds several logs of the same eval-set task
+Column functions that read exactly what the contract names from Inspect's ``EvalSample``
+and log header; an ``.eval`` log's samples are read by :mod:`alignprobe.results.eval_samples`
+(without their transcript), a ``.json`` log's by ``inspect_ai.analysis.samples_df``, and
+the table is built and written log by log (:mod:`alignprobe.results.table_build`). Where a
+log directory holds several logs of the same eval-set task
 (an errored attempt and its retry), only the best one is read (success first, then the
 newest), so resumed runs never count a sample twice. How complete the run was (samples
 planned vs read, logs not finished) travels with the table (:mod:`alignprobe.run.status`).
@@ -11,7 +14,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +35,6 @@ from alignprobe.measures import (
     Measure,
     measures_from_metadata,
 )
-from alignprobe.results.external_rows import read_external_rows, unread_keys_in_rows
 from alignprobe.results.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
 from alignprobe.run.external_tasks import UnreadKey
 from alignprobe.run.status import (
@@ -41,13 +44,10 @@ from alignprobe.run.status import (
     STATUS_JSON,
     LogCount,
     RunStatus,
-    assess,
-    is_run_manifest,
     log_checkpoint,
     log_condition,
     log_headers,
     log_task,
-    read_manifest,
     require_complete,
 )
 from alignprobe.run.status import SCHEMA_KEY as STATUS_SCHEMA_KEY
@@ -98,30 +98,24 @@ def planned_samples(log: EvalLog) -> int | None:
     return samples * epochs
 
 
-def log_counts(logs: list[EvalLog], df: pd.DataFrame) -> list[LogCount]:
-    """Per log: identity, status, planned samples and the rows ``df`` holds from it."""
-    rows = df["log"].value_counts().to_dict() if "log" in df.columns else {}
-    answered = (
-        df.loc[df["error"].isna(), "log"].value_counts().to_dict()
-        if {"log", "error"} <= set(df.columns)
-        else rows
-    )
-    out = []
-    for log in logs:
-        name = Path(log.location).name
-        out.append(
-            LogCount(
-                checkpoint=log_checkpoint(log),
-                task=log_task(log),
-                condition=log_condition(log),
-                log=name,
-                status=log.status,
-                expected=planned_samples(log),
-                present=int(rows.get(name, 0)),
-                answered=int(answered.get(name, 0)),
-            )
+def log_counts(
+    logs: list[EvalLog], present: Mapping[str, int], answered: Mapping[str, int]
+) -> list[LogCount]:
+    """Per log: identity, status, planned samples, the rows read from it (``present``,
+    by log file name) and how many of those have no error (``answered``)."""
+    return [
+        LogCount(
+            checkpoint=log_checkpoint(log),
+            task=log_task(log),
+            condition=log_condition(log),
+            log=Path(log.location).name,
+            status=log.status,
+            expected=planned_samples(log),
+            present=int(present.get(Path(log.location).name, 0)),
+            answered=int(answered.get(Path(log.location).name, 0)),
         )
-    return out
+        for log in logs
+    ]
 
 
 def select_logs(log_dir: Path) -> list[EvalLog]:
@@ -203,35 +197,126 @@ def _meta(key: str) -> Callable[[EvalSample], Any]:
     return lambda s: (s.metadata or {}).get(key)
 
 
+def _log_name(log: EvalLog) -> str:
+    return Path(log.location).name
+
+
+def _task_version(log: EvalLog) -> str:
+    return str(log.eval.task_version)
+
+
+#: the table's columns read from a log's header, and from each of its samples (the
+#: contract's sample_id is Inspect's sample id: ``sample_key`` until the rows are read)
+EVAL_FIELDS: list[tuple[str, Callable[[EvalLog], Any]]] = [
+    ("log", _log_name),
+    ("model", lambda log: log.eval.model),
+    ("checkpoint", log_checkpoint),
+    ("task", log_task),
+    ("task_version", _task_version),
+]
+SAMPLE_FIELDS: list[tuple[str, Callable[[EvalSample], Any]]] = [
+    ("sample_key", lambda s: str(s.id)),
+    ("epoch", lambda s: s.epoch),
+    ("condition", _meta("condition")),
+    ("question_id", _meta("question_id")),
+    ("_metadata", _family_metadata),
+    ("_scores", _score_values),
+    ("_all_scores", _all_scores),
+    ("_reasons", _reasons),
+    ("judge_id", _judge_id),
+    ("_judge_mass", _judge_mass),
+    ("error", _error),
+    ("input", _input_text),
+    ("output", _output_text),
+]
+
+
 def _columns() -> list[Any]:
+    """:data:`EVAL_FIELDS` and :data:`SAMPLE_FIELDS` as ``samples_df`` columns (the reader
+    of ``.json`` logs)."""
     from inspect_ai.analysis import EvalColumn, SampleColumn
 
+    required = {"log", "model", "sample_key", "epoch"}
+    evals = [EvalColumn(name, path=read, required=name in required) for name, read in EVAL_FIELDS]
     sample = [
-        SampleColumn("sample_key", path="id", required=True, type=str),
-        SampleColumn("epoch", path="epoch", required=True),
-        SampleColumn("condition", path=_meta("condition"), full=True),
-        SampleColumn("question_id", path=_meta("question_id"), full=True),
-        SampleColumn("_metadata", path=_family_metadata, full=True),
-        SampleColumn("_scores", path=_score_values, full=True),
-        SampleColumn("_all_scores", path=_all_scores, full=True),
-        SampleColumn("_reasons", path=_reasons, full=True),
-        SampleColumn("judge_id", path=_judge_id, full=True),
-        SampleColumn("_judge_mass", path=_judge_mass, full=True),
-        SampleColumn("error", path=_error, full=True),
-        SampleColumn("input", path=_input_text, full=True),
-        SampleColumn("output", path=_output_text, full=True),
-    ]
-    evals = [
-        EvalColumn("log", path=lambda log: Path(log.location).name, required=True),
-        EvalColumn("model", path="eval.model", required=True),
-        EvalColumn("checkpoint", path=log_checkpoint),
-        EvalColumn("task", path=log_task),
-        EvalColumn("task_version", path=lambda log: str(log.eval.task_version)),
+        SampleColumn(name, path=read, required=name in required, full=True)
+        for name, read in SAMPLE_FIELDS
     ]
     return [*evals, *sample]
 
 
+def _plain(value: Any) -> Any:
+    """A column value as ``samples_df`` stores it: lists and dicts as JSON text."""
+    return json.dumps(value) if isinstance(value, list | dict) else value
+
+
+def _inspect_typed(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Records typed as ``samples_df`` types them (``inspect_ai.analysis``: a column of
+    mixed non-text types becomes text; pyarrow-backed columns, an all-empty one text)."""
+    df = pd.DataFrame(records)
+    for name in df.columns:
+        if df[name].dtype == object:
+            kinds = {type(v) for v in df[name].dropna()}
+            if len(kinds) > 1 and not kinds <= {str, bytes}:
+                df[name] = [v if v is None or isinstance(v, str) else str(v) for v in df[name]]
+
+    def mapper(kind: pa.DataType) -> pd.ArrowDtype:
+        return pd.ArrowDtype(pa.string() if pa.types.is_null(kind) else kind)
+
+    typed: pd.DataFrame = pa.Table.from_pandas(df).to_pandas(types_mapper=mapper)
+    return typed
+
+
+def rows_of_samples(log: EvalLog, samples: Iterable[EvalSample]) -> pd.DataFrame:
+    """The table's raw columns of ``samples`` (of ``log``): the frame ``samples_df`` gives
+    for :func:`_columns`, without its ids (rows in Inspect's order of the samples, one
+    per sample uuid, the first kept). Each sample is dropped once its row is made."""
+    from alignprobe.results.eval_samples import sample_order
+
+    made = [
+        (sample_order(s), s.uuid, {name: _plain(read(s)) for name, read in SAMPLE_FIELDS})
+        for s in samples
+    ]
+    made.sort(key=lambda item: item[0])
+    seen: set[str] = set()
+    records = []
+    for _, uuid, record in made:
+        if uuid is not None:
+            if uuid in seen:
+                continue
+            seen.add(uuid)
+        records.append(record)
+    rows = _inspect_typed(records)
+    header = _inspect_typed([{name: _plain(read(log)) for name, read in EVAL_FIELDS}])
+    for position, name in enumerate(header.columns):
+        column = header[name]
+        rows.insert(position, name, column.iloc[[0] * len(rows)].reset_index(drop=True))
+    return rows
+
+
+def log_rows(log: EvalLog) -> pd.DataFrame:
+    """One log's raw rows (``sample_id`` named): an ``.eval`` log read by
+    :mod:`alignprobe.results.eval_samples`, a ``.json`` log by Inspect's ``samples_df``."""
+    from alignprobe.results.eval_samples import is_eval_log, iter_samples
+
+    if is_eval_log(log.location):
+        raw = rows_of_samples(log, iter_samples(log.location))
+    else:
+        raw = _read_samples([log.location], _columns())
+        # samples_df adds its own uuid columns
+        raw = raw.drop(columns=[c for c in ("eval_id", "sample_id") if c in raw.columns])
+    return raw.rename(columns={"sample_key": "sample_id"})
+
+
 def _expand(raw: pd.DataFrame, measure_names: list[str]) -> pd.DataFrame:
+    """Raw rows -> table columns: each measure (its value, why unscored, why excluded),
+    judge masses, and the family's scalar sample metadata as columns of their own."""
+    out, family = expand_parts(raw, measure_names)
+    return pd.concat([out, family], axis=1)
+
+
+def expand_parts(raw: pd.DataFrame, measure_names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_expand` as (the rows' columns, the family metadata columns)."""
     scores = [json.loads(s) for s in raw["_scores"]]
     reasons = [json.loads(s) for s in raw["_reasons"]]
     family = pd.DataFrame([json.loads(s) for s in raw["_metadata"]], index=raw.index)
@@ -246,7 +331,7 @@ def _expand(raw: pd.DataFrame, measure_names: list[str]) -> pd.DataFrame:
         ]
         for prefix, key in ((UNSCORED_PREFIX, UNSCORED_KEY), (EXCLUDED_PREFIX, EXCLUDED_KEY)):
             out[prefix + name] = [r[key].get(name) or None for r in reasons]
-    return pd.concat([out, family], axis=1)
+    return out, family
 
 
 def measures_of(logs: list[EvalLog]) -> Measures:
@@ -290,48 +375,22 @@ def build_table(run_dir: Path) -> tuple[pd.DataFrame, Measures]:
 def read_run(run_dir: Path) -> RunTable:
     """:func:`build_table` plus the run's completeness (manifest plan vs the rows read).
 
-    A run stopped before its first sample (no logs yet, or logs without samples) is an
-    empty table whose status says so, as long as a manifest says a run was planned.
+    Built as ``alignprobe table`` builds it (:func:`~alignprobe.results.table_build.
+    write_run_table`, in a temporary folder) and read back, so a table in memory is the
+    table on disk.
     """
-    # a manifest `alignprobe run` wrote (an import's manifest plans nothing: its table is
-    # the data, and must never be rebuilt from logs it does not have)
-    record = read_manifest(run_dir)
-    planned = is_run_manifest(record)
-    if not (run_dir / LOGS).is_dir() and record is not None and "imported_from" in record:
-        raise DataError(
-            f"an imported table (alignprobe import of {record['imported_from']}): its "
-            f"{TABLE} is the table, and there are no logs to build one from",
-            source=run_dir,
-        )
-    if not (run_dir / LOGS).is_dir() and planned:
-        logs: list[EvalLog] = []
-    else:
-        logs = select_logs(run_dir / LOGS)
-    measures = measures_of(logs)
-    if not logs and not planned:
-        raise DataError("no logs in the run directory", source=run_dir / LOGS)
-    columns = _columns()
-    raw = _read_samples([log.location for log in logs], columns) if logs else pd.DataFrame()
-    if raw.empty:  # no sample finished: the columns samples_df would have made
-        raw = pd.DataFrame({column.name: pd.Series(dtype=object) for column in columns})
-    # samples_df adds its own uuid columns; the contract's sample_id is Inspect's sample id
-    raw = raw.drop(columns=[c for c in ("eval_id", "sample_id") if c in raw.columns])
-    raw = raw.rename(columns={"sample_key": "sample_id"})
-    names = list(dict.fromkeys(m.name for ms in measures.values() for m in ms))
-    unread = unread_keys_in_rows(raw, logs)
-    raw = read_external_rows(raw, logs)
-    df = _expand(raw, names)
-    df.insert(0, "run", run_dir.resolve().name)
-    df["epoch"] = df["epoch"].astype(int)
-    df = df.sort_values(["checkpoint", "task", "condition", "sample_id", "epoch"], kind="stable")
-    df = order_columns(df.reset_index(drop=True), measures)
-    return RunTable(df, measures, assess(run_dir, log_counts(logs, df)), unread)
+    from alignprobe.results.table_build import write_run_table
+
+    with tempfile.TemporaryDirectory(prefix="alignprobe-table-") as folder:
+        built = write_run_table(run_dir, Path(folder), csv=False)
+        df = pq.read_table(Path(folder) / TABLE).to_pandas()
+    return RunTable(df, built.measures, built.status, built.unread)
 
 
 def _read_samples(locations: list[str], columns: list[Any]) -> pd.DataFrame:
-    """The table's columns of every sample, one log at a time: reading a log holds its
-    whole samples (messages, events) in memory, so the peak is one log's, not the run's;
-    only the rows' columns accumulate."""
+    """The table's columns of every sample by Inspect's ``samples_df`` (``.json`` logs),
+    one log at a time: reading a log holds its whole samples (messages, events) in memory,
+    so the peak is one log's, not the run's; only the rows' columns accumulate."""
     from inspect_ai.analysis import samples_df
 
     frames = [
@@ -348,31 +407,11 @@ def write_table(
     df: pd.DataFrame, measures: Measures, out_dir: Path, status: RunStatus | None = None
 ) -> list[Path]:
     """``samples.parquet`` (measures and status in its schema metadata), ``samples.csv``,
-    ``measures.json`` and, for a run, ``run_status.json`` (a stale one is removed)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    spec = json.dumps(measures_json(measures))
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    extra = {SCHEMA_KEY: spec.encode()}
-    if status is not None:
-        extra[STATUS_SCHEMA_KEY] = status.model_dump_json().encode()
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
-    paths = [out_dir / TABLE, out_dir / TABLE_CSV, out_dir / MEASURES_JSON]
-    texts = [json.dumps(measures_json(measures), indent=2)]
-    if status is not None:
-        paths.append(out_dir / STATUS_JSON)
-        texts.append(status.model_dump_json(indent=2))
-    else:
-        (out_dir / STATUS_JSON).unlink(missing_ok=True)
-    partial = [p.with_name(p.name + ".partial") for p in paths]
-    # row groups of 64k rows: a reader that wants one checkpoint (rows are in log order)
-    # skips the groups whose statistics exclude it instead of reading the whole table
-    pq.write_table(table, partial[0], row_group_size=ROW_GROUP_ROWS)
-    df.to_csv(partial[1], index=False)
-    for tmp, text in zip(partial[2:], texts, strict=True):
-        tmp.write_text(text + "\n", encoding="utf-8")
-    for tmp, final in zip(partial, paths, strict=True):
-        tmp.replace(final)
-    return paths
+    ``measures.json`` and, for a run, ``run_status.json`` (a stale one is removed) of a
+    table in memory (:func:`alignprobe.results.table_build.write_frame`)."""
+    from alignprobe.results.table_build import write_frame
+
+    return write_frame(df, measures, out_dir, status)
 
 
 def read_measures(data: dict[str, Any]) -> Measures:
@@ -418,12 +457,9 @@ def load_run_table(location: Path, checkpoint: str | None = None) -> RunTable:
     if location.is_dir():
         table = location / TABLE
         if _stale(location):
-            built = read_run(location)
-            write_table(built.df, built.measures, location, built.status)
-            if checkpoint is not None:
-                mine = built.df[built.df["checkpoint"].astype(str) == checkpoint]
-                return RunTable(mine.reset_index(drop=True), built.measures, built.status)
-            return built
+            from alignprobe.results.table_build import write_run_table
+
+            write_run_table(location, location)
         if not table.is_file():
             raise DataError("neither a run directory with logs nor a table", source=location)
         location = table
