@@ -27,7 +27,7 @@ from inspect_ai.log import EvalSample, read_eval_log, write_eval_log
 from alignprobe.cli import main
 from alignprobe.results.eval_samples import read_samples
 from alignprobe.results.external_rows import read_external_rows, unread_keys_in_rows
-from alignprobe.results.table import (
+from alignprobe.results.sample_rows import (
     MEASURES_JSON,
     ROW_GROUP_ROWS,
     SCHEMA_KEY,
@@ -224,6 +224,7 @@ def test_each_log_is_read_once_and_alone(
     """Logs are read one after another, a sample at a time (each dropped once its row is
     made; a log's rows are spilled before the next log is read), each log once."""
     import alignprobe.results.eval_samples as eval_samples
+    import alignprobe.results.sample_rows as sample_rows
 
     calls: list[str] = []
     held: list[int] = []
@@ -236,7 +237,7 @@ def test_each_log_is_read_once_and_alone(
             held[-1] += 1
             yield sample
 
-    monkeypatch.setattr(eval_samples, "iter_samples", spy)
+    monkeypatch.setattr(sample_rows, "iter_samples", spy)  # where the rows look it up
     built = write_run_table(mixed_run, tmp_path)
     assert calls == [log.location for log in select_logs(mixed_run / LOGS)]
     assert sum(built.rows.values()) == sum(held) == pq.read_metadata(tmp_path / TABLE).num_rows

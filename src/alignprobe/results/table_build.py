@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from alignprobe.errors import DataError
 from alignprobe.results.external_rows import read_external_rows, tally_keys_in_rows
-from alignprobe.results.table import (
+from alignprobe.results.sample_rows import (
     EVAL_FIELDS,
     MEASURES_JSON,
     ROW_GROUP_ROWS,

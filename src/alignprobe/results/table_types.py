@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from alignprobe.results.table import JUDGE_MASS_PREFIX
+from alignprobe.results.sample_rows import JUDGE_MASS_PREFIX
 
 #: a row without the field (a metadata key another task's samples have)
 _MISSING = object()
