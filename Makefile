@@ -54,7 +54,7 @@ test: setup lint typecheck pytest  ## what CI runs (set-up included)
 bench: setup
 	$(BIN)/python bench/run.py --quick
 
-bench-scale: setup  ## compare, gate, agreement, power --from on 10k / 100k / 1M-row tables (docs/performance.md)
+bench-scale: setup  ## compare, gate, agreement, power --from on 10k / 100k / 1M-row tables; table on logs of as many samples (docs/performance.md)
 	OMP_NUM_THREADS=1 $(BIN)/python bench/scale.py
 
 bench-local: setup  ## local model: alignprobe's local/ provider (the demo's) vs bare batched transformers generate

@@ -9,15 +9,21 @@ its own process (``bench/tables.py``), so its peak resident memory is its own.
 
 ``table`` (samples.parquet from Inspect logs) is measured on logs of the same shape, 50
 checkpoints of ``emergent_misalignment`` (``bench/table_logs.py``: one scripted run's log,
-cloned), at :data:`TABLE_SIZES` samples: writing logs through Inspect costs about 10 ms a
-sample, so 100,000 samples would take a quarter of an hour to write before any reading.
+cloned by copying its zip entries, a few minutes for a million samples), at
+:data:`TABLE_SIZES` samples or those after ``--table``. ``--against SRC`` also times the
+``table`` of another source tree (e.g. a checkout of the previous release's ``src``) on the
+same logs, first, and prints the ratio.
 
-    python bench/scale.py                 # 10k, 100k, 1M; table at 2,400 and 12,000
-    python bench/scale.py 10000 100000    # chosen sizes (table at its own sizes)
+    python bench/scale.py                         # 10k, 100k, 1M; then table at the same
+    python bench/scale.py 10000 100000            # readers at chosen sizes (table at its own)
+    python bench/scale.py --table 10000 100000    # table alone, at chosen sizes
+    python bench/scale.py --table 10000 --against ../main/src
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,12 +39,13 @@ from table_logs import clone_logs, template_log
 from tables import _timed_command
 
 SIZES = (10_000, 100_000, 1_000_000)
-#: samples of the ``table`` runs: 50 checkpoints x 24 questions x epochs
-TABLE_SIZES = (2_400, 12_000)
+#: samples of the ``table`` runs: 50 checkpoints x 20 questions x epochs
+TABLE_SIZES = (10_000, 100_000, 1_000_000)
 CHECKPOINTS = 50
 EM_QUESTIONS = 24
 MCQ_QUESTIONS = 400
 BEHAVIOURS = ("corrigible-neutral", "survival-instinct", "power-seeking", "wealth-seeking")
+HEADER = "rows       command        wall s   rows/s      peak MiB  exit"
 EM_JUDGE = "openai/gpt-4o-2024-08-06|em_aligned@v1#ad26d1237c7f90f5|logprob"
 
 
@@ -172,27 +179,54 @@ def _line(rows: int, name: str, measured: dict[str, Any], ok: set[int]) -> str:
     )
 
 
-def table_sizes(walls: dict[str, dict[int, float]]) -> None:
-    """``alignprobe table`` on a folder of 50 checkpoints' logs at each of TABLE_SIZES."""
+def table_sizes(
+    walls: dict[str, dict[int, float]],
+    sizes: tuple[int, ...] = TABLE_SIZES,
+    against: Path | None = None,
+) -> None:
+    """``alignprobe table`` on a folder of 50 checkpoints' logs at each size; with
+    ``against`` (a source folder) that tree's ``table`` first, on the same logs."""
     with tempfile.TemporaryDirectory(prefix="alignprobe-scale-logs-") as tmp:
         folder = Path(tmp)
         template = template_log(folder / "template")
-        for samples in TABLE_SIZES:
+        for samples in sizes:
             start = time.perf_counter()
             run_dir = folder / f"logs-{samples}"
             _in_child("--logs", template, run_dir, samples)
             made = time.perf_counter() - start
             print(f"{samples:>9,}  (logs written in {made:.0f} s)", flush=True)
+            if against is not None:
+                env = {**os.environ, "PYTHONPATH": str(against.resolve())}
+                before = _timed_command(["table", str(run_dir)], env)
+                walls.setdefault("table against", {})[samples] = before["wall_s"]
+                print(_line(samples, "table against", before, {0}), flush=True)
             measured = _timed_command(["table", str(run_dir)])
             walls.setdefault("table", {})[samples] = measured["wall_s"]
             print(_line(samples, "table", measured, {0}), flush=True)
+            if against is not None:
+                ratio = before["wall_s"] / measured["wall_s"]
+                print(f"{'':>9}  table against / table: wall x{ratio:.1f}", flush=True)
+            shutil.rmtree(run_dir)
+
+
+def _report(walls: dict[str, dict[int, float]]) -> None:
+    """Each command's time against its time at the smallest size (the baseline of this
+    run): linear growth would give the ratio of the row counts."""
+    print("\ntime against each command's smallest size (linear growth: the row ratio)")
+    for name, by_size in walls.items():
+        first = min(by_size)
+        shown = ", ".join(
+            f"{rows:,}: x{wall / by_size[first]:.1f} (rows x{rows / first:g})"
+            for rows, wall in by_size.items()
+            if rows != first
+        )
+        print(f"  {name:13} {shown}")
 
 
 def main(sizes: tuple[int, ...]) -> None:
-    """Each size in turn; then each command's time against its time at the smallest size
-    (the baseline of this run): linear growth would give the ratio of the row counts."""
+    """Each size in turn, then ``table`` at :data:`TABLE_SIZES`."""
     walls: dict[str, dict[int, float]] = {}
-    print("rows       command        wall s   rows/s      peak MiB  exit")
+    print(HEADER)
     for rows in sizes:
         with tempfile.TemporaryDirectory(prefix="alignprobe-scale-") as tmp:
             folder = Path(tmp)
@@ -207,20 +241,26 @@ def main(sizes: tuple[int, ...]) -> None:
                 walls.setdefault(name, {})[rows] = measured["wall_s"]
                 print(_line(rows, name, measured, ok), flush=True)
     table_sizes(walls)
-    print("\ntime against each command's smallest size (linear growth: the row ratio)")
-    for name, by_size in walls.items():
-        first = min(by_size)
-        shown = ", ".join(
-            f"{rows:,}: x{wall / by_size[first]:.1f} (rows x{rows / first:g})"
-            for rows, wall in by_size.items()
-            if rows != first
-        )
-        print(f"  {name:13} {shown}")
+    _report(walls)
+
+
+def _table_only(args: list[str]) -> None:
+    """``--table SIZE... [--against SRC]``."""
+    against = None
+    if "--against" in args:
+        at = args.index("--against")
+        against, args = Path(args[at + 1]), args[:at] + args[at + 2 :]
+    walls: dict[str, dict[int, float]] = {}
+    print(HEADER)
+    table_sizes(walls, tuple(int(a) for a in args) or TABLE_SIZES, against)
+    _report(walls)
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--write"]:
         write(int(sys.argv[2]), Path(sys.argv[3]), judge_shift=float(sys.argv[4]))
+    elif sys.argv[1:2] == ["--table"]:
+        _table_only(sys.argv[2:])
     elif sys.argv[1:2] == ["--logs"]:
         clone_logs(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), _checkpoint_names())
     else:

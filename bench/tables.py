@@ -92,13 +92,16 @@ def write_synthetic(rows: int, folder: Path) -> Path:
     return table
 
 
-def _timed_command(args: list[str]) -> dict[str, Any]:
+def _timed_command(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """``alignprobe ARGS`` in a process of its own (``env``: its environment): wall time,
+    peak resident memory, exit code and the end of its output."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "alignprobe.cli", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env=env,
     )
     assert proc.stdout is not None
     output = proc.stdout.read()

@@ -147,3 +147,26 @@ def test_unreadable_store_is_one_error_line(
         f"alignprobe: error: s3://{BUCKET}/no-such-run: no run folder there "
         "(nothing under this URL)"
     )
+
+
+@pytest.mark.network
+def test_table_reader_reads_a_log_in_the_bucket(
+    s3_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table's ``.eval`` reader takes a URL as Inspect's reader does (the log fetched
+    whole first): the samples are those of the same log on disk."""
+    from inspect_ai import Task
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.dataset import Sample
+
+    from alignprobe.results.eval_samples import read_samples
+
+    for key, value in s3_env.items():
+        monkeypatch.setenv(key, value)
+    task = Task(dataset=[Sample(input=f"question {n}", id=n) for n in range(3)], epochs=2)
+    [log] = inspect_eval(task, model="mockllm/model", log_dir=str(tmp_path), display="none")
+    url = f"s3://{BUCKET}/logs/{Path(log.location).name}"
+    s3fs.S3FileSystem(skip_instance_cache=True).put_file(log.location, url)
+    remote, local = read_samples(url), read_samples(log.location)
+    assert [(s.id, s.epoch) for s in remote] == [(n, e) for e in (1, 2) for n in range(3)]
+    assert [s.model_dump() for s in remote] == [s.model_dump() for s in local]

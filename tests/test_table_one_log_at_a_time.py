@@ -9,7 +9,7 @@ import inspect_ai.analysis
 import pandas as pd
 import pytest
 
-from alignprobe.results.table import _read_samples
+from alignprobe.results.sample_rows import _read_samples
 
 
 def test_each_log_is_read_alone_and_rows_keep_log_order(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,21 +34,18 @@ def table_command(run_dir: Path, out: Path | None) -> None:
     of its logs and written back beside them unless --out says where.
     """
     from alignprobe.errors import DataError
-    from alignprobe.results.table import read_run, write_table
+    from alignprobe.results.table_build import write_run_table
     from alignprobe.run.status import IncompleteRunError
 
-    built = read_run(run_dir)
-    df, status = built.df, built.status
-    paths = write_table(df, built.measures, out if out is not None else run_dir, status)
+    built = write_run_table(run_dir, out if out is not None else run_dir)
+    status = built.status
     planned = {log.key: log.expected for log in status.logs} if status is not None else {}
-    keys = ["checkpoint", "task", "condition"]
-    counts = df.groupby(keys).size().reset_index(name="rows")
-    for checkpoint, task, condition, rows in counts[[*keys, "rows"]].astype(str).values:
+    for (checkpoint, task, condition), rows in built.rows.items():
         expected = planned.get((checkpoint, task, condition))
-        short = f" of {expected} planned" if expected is not None and int(rows) < expected else ""
+        short = f" of {expected} planned" if expected is not None and rows < expected else ""
         click.echo(f"{checkpoint}  {task}  {condition}: {rows} rows{short}")
     origin = upload_beside(run_dir, out)
-    echo_written(paths, origin)
+    echo_written(built.paths, origin)
     if status is not None and not status.complete:
         raise IncompleteRunError(
             f"{status.headline()}; the table holds what there is; {status.hint()}",

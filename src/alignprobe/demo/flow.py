@@ -29,7 +29,7 @@ from alignprobe.units import fmt_delta
 
 if TYPE_CHECKING:
     from alignprobe.judging.gold_stats import GoldReport, Interval
-    from alignprobe.results.table import Measures
+    from alignprobe.results.sample_rows import Measures
 
 CHECKPOINTS_FILE = "checkpoints.yaml"
 SUITE_FILE = "demo-suite.yaml"

@@ -41,7 +41,7 @@ from alignprobe.errors import DataError
 from alignprobe.judging.pairs import SAMPLE_KEY
 from alignprobe.measures import Measure, MeasureKind, rate_vocabulary
 from alignprobe.results.csvrows import column_names, read_csv_rows
-from alignprobe.results.table import Measures
+from alignprobe.results.sample_rows import Measures
 
 HASH_COLUMN = "answer_sha256"
 GOLD_COLUMNS = [*SAMPLE_KEY, "measure", "label"]

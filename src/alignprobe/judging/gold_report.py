@@ -10,7 +10,7 @@ import pandas as pd
 from alignprobe.judging.gold import ConflictPolicy, load_gold
 from alignprobe.judging.gold_stats import GoldReport, gold_report
 from alignprobe.judging.render import render_pair
-from alignprobe.results.table import Measures
+from alignprobe.results.sample_rows import Measures
 from alignprobe.run.suite_run import write_json_atomic
 
 

@@ -27,7 +27,7 @@ from statsmodels.stats.proportion import proportion_confint
 from alignprobe.judging.gold import HASH_COLUMN, GoldLabels, answer_hashes
 from alignprobe.judging.pairs import SAMPLE_KEY
 from alignprobe.measures import Measure, MeasureKind
-from alignprobe.results.table import Measures
+from alignprobe.results.sample_rows import Measures
 
 ALPHA = 0.05
 #: fewest labelled samples in a stratum for a corrected rate

@@ -17,7 +17,7 @@ import pandas as pd
 
 from alignprobe.measures import Measure
 from alignprobe.results.outcomes import count_outcomes
-from alignprobe.results.table import JUDGE_MASS_PREFIX
+from alignprobe.results.sample_rows import JUDGE_MASS_PREFIX
 from alignprobe.scorers.numeric_judge import MIN_NUMERIC_MASS
 
 LOW_MASS = 0.5

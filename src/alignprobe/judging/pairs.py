@@ -15,7 +15,8 @@ import pandas as pd
 from alignprobe.errors import DataError
 from alignprobe.measures import Measure, MeasureKind
 from alignprobe.results.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
-from alignprobe.results.table import Measures, load_complete_table
+from alignprobe.results.sample_rows import Measures
+from alignprobe.results.table import load_complete_table
 
 SAMPLE_KEY = ["checkpoint", "task", "condition", "sample_id", "epoch"]
 SIDES = ("a", "b")

@@ -35,7 +35,8 @@ from alignprobe.errors import ConfigError, DataError, UserInputError
 from alignprobe.evals.suite import task_function
 from alignprobe.exit_codes import CommandFailed
 from alignprobe.measures import METADATA_KEY, UNSCORED_KEY, measures_from_metadata
-from alignprobe.results.table import TABLE, load_run_table, select_logs
+from alignprobe.results.sample_rows import TABLE, select_logs
+from alignprobe.results.table import load_run_table
 from alignprobe.run.defaults import LARGE_RUN_GENERATE
 from alignprobe.run.status import LOGS, MANIFEST, read_manifest, require_complete
 from alignprobe.run.storage import RunStore, is_remote, mirror_dir, upload_folder

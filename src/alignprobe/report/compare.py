@@ -23,7 +23,8 @@ from alignprobe.measures import Direction, Measure, MeasureKind
 from alignprobe.report import stats
 from alignprobe.report.working_table import working_table
 from alignprobe.results.outcomes import count_outcomes
-from alignprobe.results.table import Measures, load_run_table
+from alignprobe.results.sample_rows import Measures
+from alignprobe.results.table import load_run_table
 from alignprobe.run.status import RunStatus, read_manifest, require_complete
 from alignprobe.tasks.instructed_hacking.report_section import build_section
 

@@ -44,17 +44,22 @@ def _keyed(reading: dict[str, Any]) -> bool:
 
 def unread_keys_in_rows(raw: pd.DataFrame, logs: list[EvalLog]) -> list[UnreadKey]:
     """Declared measures whose key no sample's score has, from the table's raw rows."""
+    tally = KeyTally()
+    tally_keys_in_rows(tally, raw, logs)
+    return tally.unread()
+
+
+def tally_keys_in_rows(tally: KeyTally, raw: pd.DataFrame, logs: list[EvalLog]) -> None:
+    """Add the keys the scores of ``raw`` (rows of ``logs``) have to ``tally``."""
     readings = {
         Path(log.location).name: (_task(log), r)
         for log in logs
         if (r := _reading(log)) is not None and _keyed(r)
     }
-    tally = KeyTally()
     if readings and not raw.empty:
         for name, scores in raw[raw["log"].isin(list(readings))][["log", "_all_scores"]].values:
             task, reading = readings[str(name)]
             tally.add(task, reading["measures"], json.loads(scores))
-    return tally.unread()
 
 
 def unread_keys_in_logs(logs: list[EvalLog]) -> list[UnreadKey]:

@@ -41,7 +41,7 @@ from alignprobe.errors import DataError
 from alignprobe.results.csvrows import CsvRow, column_names, read_csv_rows
 from alignprobe.results.import_judges import BETLEY_CSV
 from alignprobe.results.outcomes import EXCLUDED_PREFIX, UNSCORED_PREFIX
-from alignprobe.results.table import Measures, order_columns
+from alignprobe.results.sample_rows import Measures, order_columns
 from alignprobe.scorers.numeric_judge import from_probs
 from alignprobe.tasks.emergent_misalignment import defaults
 from alignprobe.tasks.emergent_misalignment.scorer import (
