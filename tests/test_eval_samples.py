@@ -241,3 +241,29 @@ def test_each_log_is_read_once_and_alone(
     built = write_run_table(mixed_run, tmp_path)
     assert calls == [log.location for log in select_logs(mixed_run / LOGS)]
     assert sum(built.rows.values()) == sum(held) == pq.read_metadata(tmp_path / TABLE).num_rows
+
+
+def test_a_build_stopped_midway_leaves_the_old_table_and_no_partial_file(
+    mixed_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (or a full disk) while the table is written: the table there before stays
+    as it was, and neither a ``.partial`` file nor the spill folder is left behind."""
+    import alignprobe.results.table_build as table_build
+
+    write_run_table(mixed_run, tmp_path)
+    before = (tmp_path / TABLE).read_bytes()
+    real = table_build.TableWriter.write
+
+    def stop_after_first(
+        self: table_build.TableWriter, rows: pa.Table, frame: object = None
+    ) -> None:
+        real(self, rows)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(table_build.TableWriter, "write", stop_after_first)
+    with pytest.raises(KeyboardInterrupt):
+        write_run_table(mixed_run, tmp_path)
+    assert (tmp_path / TABLE).read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [TABLE, TABLE_CSV, MEASURES_JSON, "run_status.json"]
+    )

@@ -202,6 +202,49 @@ def test_lost_log_is_counted_from_the_plan(
     assert f"INCOMPLETE RUN: {complete_run} " not in md
 
 
+def _cut_short_log(run: Path, checkpoint: str) -> Path:
+    """Cut ``checkpoint``'s log short, as a kill while it was written or a full disk does."""
+    for info in list_eval_logs(str(run / "logs")):
+        header = read_eval_log(info, header_only=True)
+        if (header.eval.metadata or {})["alignprobe"]["checkpoint"] == checkpoint:
+            log = Path(info.name.removeprefix("file://"))
+            log.write_bytes(log.read_bytes()[:3000])
+            return log
+    raise AssertionError(f"no log of {checkpoint}")
+
+
+def test_a_log_cut_short_is_a_missing_log_and_run_sets_it_aside(
+    complete_run: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(complete_run, run)
+    (run / "samples.parquet").unlink(missing_ok=True)
+    damaged = _cut_short_log(run, "inoculated")
+    damaged_bytes = damaged.read_bytes()
+
+    # the table holds what the readable logs hold, names the unreadable one, and refuses
+    assert _exit(["table", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "skipped an unreadable log" in caplog.text and damaged.name in caplog.text
+    assert "1 planned log missing: inoculated/emergent_misalignment/neutral" in err
+    assert _rows(run) == PER_LOG
+
+    # the same run again: the damaged log is kept aside (not deleted) and its task re-run
+    suite, ckpts = complete_run.parent / "suite.yaml", complete_run.parent / "checkpoints.yaml"
+    argv = _run_argv(complete_run.parent, ckpts, run)
+    assert suite.is_file() and ckpts.is_file()
+    assert _exit(argv) == 0
+    err = capsys.readouterr().err
+    kept = run / "damaged-logs" / damaged.name
+    assert f"moved an unreadable log (ValueError: EOCD not found) to {kept}" in err
+    assert kept.read_bytes() == damaged_bytes and not damaged.exists()
+    assert _exit(["table", str(run)]) == 0
+    assert _rows(run) == PLANNED and _status(run)["complete"] is True
+
+
 def test_imported_tables_are_not_incomplete(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

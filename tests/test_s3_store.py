@@ -170,3 +170,27 @@ def test_table_reader_reads_a_log_in_the_bucket(
     remote, local = read_samples(url), read_samples(log.location)
     assert [(s.id, s.epoch) for s in remote] == [(n, e) for e in (1, 2) for n in range(3)]
     assert [s.model_dump() for s in remote] == [s.model_dump() for s in local]
+
+
+@pytest.mark.network
+def test_a_log_cut_short_in_the_bucket_is_set_aside_not_lost(
+    s3_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``run`` does before Inspect lists a bucket's logs: an unreadable log is found
+    and moved out of ``logs/`` into ``damaged-logs/``, whole."""
+    from alignprobe.run.status import DAMAGED_LOGS, LOGS, read_log_headers
+    from alignprobe.run.storage import RunStore
+
+    for key, value in s3_env.items():
+        monkeypatch.setenv(key, value)
+    url = f"s3://{BUCKET}/cut-short"
+    cut = b"PK\x03\x04" + b"\x00" * 500  # a zip's start, never finished
+    bucket = s3fs.S3FileSystem(skip_instance_cache=True)
+    bucket.pipe_file(f"{BUCKET}/cut-short/{LOGS}/2026-01-01T00-00-00_task_abc.eval", cut)
+    headers, unreadable = read_log_headers(f"{url}/{LOGS}")
+    assert headers == [] and len(unreadable) == 1
+    moved = RunStore(url).set_aside(unreadable[0][0], DAMAGED_LOGS)
+    assert moved == f"{url}/{DAMAGED_LOGS}/2026-01-01T00-00-00_task_abc.eval"
+    bucket.invalidate_cache()
+    assert bucket.cat_file(moved.removeprefix("s3://")) == cut
+    assert read_log_headers(f"{url}/{LOGS}") == ([], [])

@@ -200,6 +200,15 @@ class TableWriter:
             self._parquet.write_table(pending.slice(0, whole), row_group_size=ROW_GROUP_ROWS)
             self._pending = [pending.slice(whole)]
 
+    def discard(self) -> None:
+        """Stop without a table: the ``.partial`` files removed (a Ctrl-C, a full disk),
+        what was there before left as it was."""
+        if self._csv is not None:
+            self._csv.close()
+        self._parquet.close()
+        for path in self.paths:
+            self._partial(path).unlink(missing_ok=True)
+
     def close(self) -> list[Path]:
         """Finish the files and put them in place; the paths written."""
         if self._header and self._csv is not None:  # no rows: the header alone
@@ -274,11 +283,15 @@ def write_run_table(run_dir: Path, out_dir: Path, *, csv: bool = True) -> BuiltT
         status = assess(run_dir, log_counts(logs, present, answered))
         writer = TableWriter(out_dir, schema, measures, status, csv=csv)
         rows: Counter[Key] = Counter()
-        for group_rows in spill.groups(schema):
-            writer.write(group_rows)
-            counts = group_rows.select(GROUP_KEYS).to_pandas().groupby(GROUP_KEYS).size()
-            for (checkpoint, task, condition), n in counts.items():
-                rows[(str(checkpoint), str(task), str(condition))] += int(n)
+        try:
+            for group_rows in spill.groups(schema):
+                writer.write(group_rows)
+                counts = group_rows.select(GROUP_KEYS).to_pandas().groupby(GROUP_KEYS).size()
+                for (checkpoint, task, condition), n in counts.items():
+                    rows[(str(checkpoint), str(task), str(condition))] += int(n)
+        except BaseException:
+            writer.discard()
+            raise
         paths = writer.close()
     return BuiltTable(measures, status, tally.unread(), dict(sorted(rows.items())), paths)
 
@@ -289,5 +302,9 @@ def write_frame(
     """A table already in memory (an import, a rejudged table), written as a run's is."""
     table = pa.Table.from_pandas(df, preserve_index=False)
     writer = TableWriter(out_dir, table.schema, measures, status)
-    writer.write(table, df)
+    try:
+        writer.write(table, df)
+    except BaseException:
+        writer.discard()
+        raise
     return writer.close()

@@ -22,6 +22,8 @@ with no plan behind it (``alignprobe import``) has no status and is never incomp
 from __future__ import annotations
 
 import json
+import logging
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -32,12 +34,19 @@ from pydantic import BaseModel, computed_field
 
 from alignprobe.errors import DataError, UserInputError
 
+logger = logging.getLogger(__name__)
+#: what reading a damaged log raises (a bad zip, truncated or invalid JSON, a header that
+#: does not validate); a store that cannot be reached (``OSError``) is not one of them
+UNREADABLE_LOG = (ValueError, KeyError, EOFError, zipfile.BadZipFile)
+
 if TYPE_CHECKING:  # Inspect is imported where logs are read: readers of a table skip it
     from inspect_ai.log import EvalLog
 
 MANIFEST = "manifest.json"
 #: the run folder's Inspect log directory
 LOGS = "logs"
+#: where ``run`` keeps a log it found unreadable (outside ``logs/``, which Inspect lists)
+DAMAGED_LOGS = "damaged-logs"
 #: folder of a sharded run's per-shard records (``shard-I-of-N.json``, see alignprobe.run.shards)
 SHARDS = "shards"
 STATUS_JSON = "run_status.json"
@@ -76,13 +85,30 @@ class Finding:
     text: str
 
 
-def log_headers(log_dir: str | Path) -> list[EvalLog]:
-    """Headers of the logs to read (local folder or URL): one per eval-set task identifier,
-    the best attempt of each (success first, then the newest)."""
-    from inspect_ai import task_identifier
+def read_log_headers(log_dir: str | Path) -> tuple[list[EvalLog], list[tuple[str, str]]]:
+    """Every log's header in ``log_dir``, and each log that cannot be read with why."""
     from inspect_ai.log import list_eval_logs, read_eval_log
 
-    headers = [read_eval_log(info, header_only=True) for info in list_eval_logs(str(log_dir))]
+    headers: list[EvalLog] = []
+    unreadable: list[tuple[str, str]] = []
+    for info in list_eval_logs(str(log_dir)):
+        try:
+            headers.append(read_eval_log(info, header_only=True))
+        except UNREADABLE_LOG as error:
+            unreadable.append((info.name, f"{type(error).__name__}: {error}"))
+    return headers, unreadable
+
+
+def log_headers(log_dir: str | Path) -> list[EvalLog]:
+    """Headers of the logs to read (local folder or URL): one per eval-set task identifier,
+    the best attempt of each (success first, then the newest). A log that cannot be read
+    (cut short by a copy or a full disk) is skipped with a warning: its task counts as not
+    run, so the run reads as incomplete rather than the command failing."""
+    from inspect_ai import task_identifier
+
+    headers, unreadable = read_log_headers(log_dir)
+    for location, why in unreadable:
+        logger.warning("skipped an unreadable log (%s) [%s]", why, location)
     best: dict[str, EvalLog] = {}
     for header in headers:
         key = task_identifier(header, None)

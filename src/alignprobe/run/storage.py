@@ -123,6 +123,15 @@ class RunStore:
         with self._reaching("write", *parts):
             self.fs.pipe_file(self._path(*parts), text.encode("utf-8"))
 
+    def set_aside(self, location: str, *folder: str) -> str:
+        """Move a file of the run (``location`` as Inspect lists it) into ``folder`` of
+        the run, kept, not deleted; where it now is."""
+        name = location.rstrip("/").rsplit("/", 1)[-1]
+        with self._reaching("move", *folder, name):
+            self.fs.makedirs(self._path(*folder), exist_ok=True)
+            self.fs.mv(self.fs._strip_protocol(location), self._path(*folder, name))
+        return self.url(*folder, name)
+
     def has_logs(self, *parts: str) -> bool:
         """Does the folder (any depth) hold an Inspect log?"""
         folder = self._path(*parts)

@@ -53,6 +53,7 @@ from alignprobe.run.prices import Price, plan_cost
 from alignprobe.run.resume import check_resumable
 from alignprobe.run.shards import Shard, contiguous_shares
 from alignprobe.run.status import (
+    DAMAGED_LOGS,
     LOGS,
     MANIFEST,
     SHARDS,
@@ -60,6 +61,7 @@ from alignprobe.run.status import (
     first_few,
     log_headers,
     log_key,
+    read_log_headers,
 )
 from alignprobe.run.storage import RunStore, join
 from alignprobe.scorers.grader import GRADER_ROLE
@@ -453,6 +455,7 @@ def run_suite(
     log_dir = join(store.location, LOGS, *([shard.slug] if sharded else []))
     interrupted = False
     if mine:
+        _set_aside_unreadable_logs(store, log_dir)
         try:
             _, logs = eval_set(
                 [p.inspect_task for p in mine],
@@ -494,6 +497,21 @@ def run_suite(
     if interrupted or was_interrupted():  # a signal came as the last sample finished
         raise Interrupted("the run had completed before it stopped: nothing is missing")
     return RunOutcome(logs, failed)
+
+
+def _set_aside_unreadable_logs(store: RunStore, log_dir: str) -> None:
+    """Inspect's ``eval_set`` stops on a log it cannot read (one cut short by a kill or a
+    full disk): such a log holds no finished work, so it is moved to ``damaged-logs/``
+    (kept, not deleted) and its task runs again."""
+    if not store.has_logs(LOGS):
+        return
+    for location, why in read_log_headers(log_dir)[1]:
+        moved = store.set_aside(location, DAMAGED_LOGS)
+        print(
+            f"alignprobe: moved an unreadable log ({why}) to {moved}; its task runs again",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _log_entries(logs: list[EvalLog]) -> list[dict[str, str]]:
