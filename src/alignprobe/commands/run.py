@@ -23,6 +23,7 @@ from alignprobe.commands.options import (
     out_folder_option,
     policy_option,
     spending_options,
+    suite_option,
 )
 from alignprobe.exit_codes import CommandFailed
 
@@ -34,12 +35,7 @@ if TYPE_CHECKING:
 
 
 @click.command("run")
-@click.option(
-    "--suite",
-    "suite_name",
-    required=True,
-    help="Built-in suite (smoke, core, full) or a suite YAML path.",
-)
+@suite_option()
 @click.option(
     "--checkpoints",
     "checkpoints_file",
