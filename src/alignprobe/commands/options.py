@@ -39,6 +39,17 @@ def stacked(*options: Callable[[FC], FC]) -> Callable[[FC], FC]:
     return add
 
 
+def suite_option() -> Callable[[FC], FC]:
+    """``--suite`` (required, into ``suite_name``): the suite a command runs, read by
+    ``evals.suite.load_suite``; it means the same in every command, so it reads the same."""
+    return click.option(
+        "--suite",
+        "suite_name",
+        required=True,
+        help="Built-in suite (smoke, core, full) or a suite YAML path.",
+    )
+
+
 def generate_option(help_text: str) -> Callable[[FC], FC]:
     """``-G/--generate KEY=VALUE`` (repeatable), the one spelling of generation settings
     on every command that takes them (parsed by ``models.generation.parse_generate_args``)."""

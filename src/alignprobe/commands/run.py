@@ -23,6 +23,7 @@ from alignprobe.commands.options import (
     out_folder_option,
     policy_option,
     spending_options,
+    suite_option,
 )
 from alignprobe.exit_codes import CommandFailed
 
@@ -30,15 +31,11 @@ if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
 
     from alignprobe.evals.suite import Suite
+    from alignprobe.run.suite_run import RunSettings
 
 
 @click.command("run")
-@click.option(
-    "--suite",
-    "suite_name",
-    required=True,
-    help="Built-in suite (smoke, core, full) or a suite YAML path.",
-)
+@suite_option()
 @click.option(
     "--checkpoints",
     "checkpoints_file",
@@ -209,6 +206,19 @@ def run_command(
         print_plan(suite, checkpoints, judge_spec(judges), generate, batch, prices, max_calls)
         return
     run_dir = out if out is not None else Path("results") / suite.name
+    settings: RunSettings = {
+        "generate": generate,
+        "display": display,
+        "retry_attempts": retry_attempts,
+        "retry_on_error": retry_on_error,
+        "max_tasks": max_tasks,
+        "max_samples": max_samples,
+        "judge_batch": batch,
+        # with --until-decided round k's plan is the run's through round k: --max-calls
+        # bounds the whole run
+        "max_calls": max_calls,
+        "prices": prices,
+    }
     if until_decided:
         from alignprobe.commands.run_rounds import run_rounds
 
@@ -230,40 +240,9 @@ def run_command(
             futility_spending,
             bool(binding_futility),
         )
-        run_rounds(
-            suite,
-            checkpoints,
-            judge_spec(judges),
-            run_dir,
-            plan,
-            generate=generate,
-            display=display,
-            retry_attempts=retry_attempts,
-            retry_on_error=retry_on_error,
-            max_tasks=max_tasks,
-            max_samples=max_samples,
-            # round k's plan is the run's through round k: --max-calls bounds the whole run
-            judge_batch=batch,
-            max_calls=max_calls,
-            prices=prices,
-        )
+        run_rounds(suite, checkpoints, judge_spec(judges), run_dir, plan, **settings)
         return  # run_rounds exits with the decision's code
-    outcome = run_suite(
-        suite,
-        checkpoints,
-        judge_spec(judges),
-        run_dir,
-        generate=generate,
-        display=display,
-        retry_attempts=retry_attempts,
-        retry_on_error=retry_on_error,
-        max_tasks=max_tasks,
-        max_samples=max_samples,
-        shard=shard,
-        judge_batch=batch,
-        max_calls=max_calls,
-        prices=prices,
-    )
+    outcome = run_suite(suite, checkpoints, judge_spec(judges), run_dir, shard=shard, **settings)
     if shard is not None and not outcome.logs and not outcome.failed:
         click.echo(f"shard {shard}: nothing of the plan falls to this shard")
     for log in outcome.logs:

@@ -22,13 +22,14 @@ from alignprobe.commands.options import (
     max_samples_option,
     policy_option,
     spending_option,
+    suite_option,
 )
 from alignprobe.exit_codes import CommandFailed, ExitCode, Interrupted, note_interrupt
 
 
 @click.command("watch")
 @click.argument("train_dir", type=click.Path(path_type=Path))
-@click.option("--suite", "suite_name", required=True, help="Built-in suite or a suite YAML path.")
+@suite_option()
 @judges_option("Judge model (repeat for a panel).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Run folder.")
 @click.option(

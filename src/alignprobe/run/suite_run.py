@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from inspect import signature
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from inspect_ai import Epochs, Task, eval_set, task_with
 from inspect_ai.log import EvalLog
@@ -377,6 +377,21 @@ def judge_roles(
 class RunOutcome:
     logs: list[EvalLog]
     failed: list[EvalLog]
+
+
+class RunSettings(TypedDict, total=False):
+    """Keyword settings of :func:`run_suite` that ``alignprobe run`` gives a plain run and
+    every round of ``--until-decided`` alike."""
+
+    generate: dict[str, Any] | None
+    display: str | None
+    retry_attempts: int | None
+    retry_on_error: int | None
+    max_tasks: int | None
+    max_samples: int | None
+    judge_batch: bool
+    max_calls: int | None
+    prices: dict[str, Price] | None
 
 
 def run_suite(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from alignprobe.gate.types import CheckStatus, GateTest
 from alignprobe.gate.verdict import CheckResult, SideSummary, Verdict
 from alignprobe.units import fmt
@@ -170,3 +172,26 @@ def explanations(verdict: Verdict) -> list[tuple[str, str, str]]:
         if c.status is not CheckStatus.PASS
     ]
     return passed + not_passed
+
+
+def notes_under_table(
+    verdict: Verdict, without_value: str, explained: str, escape: Callable[[str], str] = str
+) -> list[str]:
+    """The lines every rendering puts under its table, in the rendering's own line formats:
+    one ``without_value`` line (``{name}``, ``{text}``) per :func:`rows_without_value`,
+    then one ``explained`` line (``{label}``, ``{name}``, ``{text}``) per
+    :func:`explanations`; each block after a blank line, and only if it has lines.
+    ``escape`` is applied to every value (Markdown keeps a ``|`` from splitting a cell)."""
+    lines: list[str] = []
+    data = rows_without_value(verdict)
+    if data:
+        lines.append("")
+        lines.extend(without_value.format(name=escape(n), text=escape(t)) for n, t in data)
+    notes = explanations(verdict)
+    if notes:
+        lines.append("")
+        lines.extend(
+            explained.format(label=escape(label), name=escape(n), text=escape(t))
+            for label, n, t in notes
+        )
+    return lines

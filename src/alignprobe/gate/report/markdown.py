@@ -9,10 +9,9 @@ from alignprobe.gate.report.cells import (
     CHANGE_NOTE,
     HEADERS,
     STATUS_LABEL,
-    explanations,
     method_text,
+    notes_under_table,
     row,
-    rows_without_value,
 )
 from alignprobe.gate.types import CheckStatus
 from alignprobe.gate.verdict import Verdict
@@ -47,14 +46,12 @@ def markdown_summary(verdict: Verdict) -> str:
         cells[0] = f"{_ICON[check.status]} {cells[0]}"
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines += ["", f"_{CHANGE_NOTE}._"]
-    data = rows_without_value(verdict)
-    if data:
-        lines.append("")
-        lines.extend(f"- rows without a value in **{_cell(n)}**: {_cell(t)}" for n, t in data)
-    notes = explanations(verdict)
-    if notes:
-        lines.append("")
-        lines.extend(f"- **{_cell(n)}** ({label}): {_cell(text)}" for label, n, text in notes)
+    lines += notes_under_table(
+        verdict,
+        "- rows without a value in **{name}**: {text}",
+        "- **{name}** ({label}): {text}",
+        _cell,
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -6,10 +6,9 @@ from alignprobe.gate.report.cells import (
     CHANGE_NOTE,
     HEADERS,
     STATUS_LABEL,
-    explanations,
     method_text,
+    notes_under_table,
     row,
-    rows_without_value,
 )
 from alignprobe.gate.verdict import Verdict
 
@@ -26,13 +25,8 @@ def terminal_table(verdict: Verdict) -> str:
     ]
     for r in rows:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
-    data = rows_without_value(verdict)
-    if data:
-        lines.append("")
-        lines.extend(f"rows without a value in {name}: {text}" for name, text in data)
-    notes = explanations(verdict)
-    if notes:
-        lines.append("")
-        lines.extend(f"{label} {name}: {text}" for label, name, text in notes)
+    lines += notes_under_table(
+        verdict, "rows without a value in {name}: {text}", "{label} {name}: {text}"
+    )
     lines += ["", f"{STATUS_LABEL[verdict.status]} (exit {verdict.exit_code}): {verdict.summary}"]
     return "\n".join(lines)
