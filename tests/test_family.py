@@ -139,6 +139,32 @@ def test_the_standard_parameters_reach_the_task_with_the_familys_defaults() -> N
         sample_family(temperature=-1.0)
 
 
+@pytest.mark.parametrize(
+    ("family", "replies", "temperature"),
+    [
+        (FamilyDefaults.sampled("sampled_family", "1", samples=4, max_tokens=32), "samples", 1.0),
+        (FamilyDefaults.greedy("greedy_family", "1", max_tokens=32), "epochs", 0.0),
+    ],
+)
+def test_sampled_and_greedy_families_get_their_kinds_defaults(
+    family: FamilyDefaults, replies: str, temperature: float
+) -> None:
+    @standard_params(family)
+    def build(run: RunSettings) -> Task:
+        return probe_task(
+            run,
+            dataset=[Sample(input="q", id="q1")],
+            solver=[generate()],
+            scoring=ScorerPlan(match(), [HACKED]),
+        )
+
+    replies_parameters = {"samples", "epochs"} & set(inspect.signature(build).parameters)
+    assert replies_parameters == {replies}
+    task = build()
+    assert task.epochs == (4 if replies == "samples" else 1)
+    assert (task.config.temperature, task.config.max_tokens) == (temperature, 32)
+
+
 def test_an_unknown_data_set_name_says_what_would_have_worked() -> None:
     questions = BuiltinData(
         "alignprobe.tasks.emergent_misalignment",

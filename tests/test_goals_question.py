@@ -148,6 +148,8 @@ def test_rubrics_are_versioned_files_recorded_in_the_log(tmp_path: Path) -> None
         ("questions:\n  - id: a\n    prompt: hi\n  - id: b\n    prompt: '  '\n", "non-empty", 5),
         ("questions:\n  - id: a\n    text: hi\n", "prompt", 2),
         ("questions: [\n", "invalid YAML", None),
+        ("questions: []\n", "at least 1 item", 1),
+        ("questions:\n  - id: a\n    prompt: hi\nnotes: x\n", "Extra inputs", 4),
     ],
 )
 def test_malformed_question_files_name_file_and_line(

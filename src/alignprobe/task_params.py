@@ -28,6 +28,9 @@ class FamilyDefaults:
     every family takes (``alignprobe.tasks.standard_params``).
 
     Replies per item (Inspect epochs) are called ``samples`` or ``epochs``: give one.
+    Most families are one of two kinds, each with its own constructor: :meth:`sampled`
+    (several replies per item at temperature 1) or :meth:`greedy` (one reply per item at
+    temperature 0, called ``epochs`` as in the benchmarks they come from).
     """
 
     name: str
@@ -41,6 +44,16 @@ class FamilyDefaults:
     def __post_init__(self) -> None:
         if (self.samples is None) == (self.epochs is None):
             raise ValueError(f"{self.name}: give exactly one of samples or epochs")
+
+    @classmethod
+    def sampled(cls, name: str, version: str, *, samples: int, max_tokens: int) -> FamilyDefaults:
+        """A family that samples ``samples`` replies per item at temperature 1."""
+        return cls(name, version, samples=samples, temperature=1.0, max_tokens=max_tokens)
+
+    @classmethod
+    def greedy(cls, name: str, version: str, *, max_tokens: int) -> FamilyDefaults:
+        """A family that takes one reply per item at temperature 0 (``epochs``)."""
+        return cls(name, version, epochs=1, temperature=0.0, max_tokens=max_tokens)
 
     @property
     def replies(self) -> tuple[Literal["samples", "epochs"], int]:

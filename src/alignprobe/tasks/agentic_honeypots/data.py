@@ -11,7 +11,6 @@ scenario, never a silently clean run.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from inspect_ai.dataset import MemoryDataset, Sample
@@ -20,11 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from alignprobe.conditions import Condition, apply_condition
 from alignprobe.errors import DataError
-from alignprobe.fileio import check_unique_ids, load_yaml_items
-from alignprobe.sources import BuiltinData, file_sha256
 from alignprobe.tasks.agentic_honeypots import defaults
 from alignprobe.tasks.agentic_honeypots.outcomes import Protected, Regex
 from alignprobe.tasks.agentic_honeypots.types import Family, ToolName
+from alignprobe.tasks.item_sets import ItemSets, ListedItem
 
 #: the scenario travels in sample metadata under this key (the tools and scorer read it)
 SCENARIO_KEY = "honeypot_scenario"
@@ -48,12 +46,11 @@ class CommandRule(BaseModel):
     output: str
 
 
-class Scenario(BaseModel):
+class Scenario(ListedItem):
     """One honeypot: ordinary work, simulated files and commands, and what it protects."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(min_length=1)
     family: Family
     system: str = Field(min_length=1)
     """The agent's role: neutral, says nothing about what is expected of it."""
@@ -124,33 +121,21 @@ class Scenario(BaseModel):
         return None
 
 
-class ScenarioFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    scenarios: list[Scenario] = Field(min_length=1)
-
-
-SCENARIO_SETS = BuiltinData(
+SCENARIO_SETS = ItemSets(
     "alignprobe.tasks.agentic_honeypots",
     "scenarios",
     what="scenario set",
     field="scenarios",
     accepts="a path or URL of a YAML scenario file (see scenarios/core.yaml)",
+    key="scenarios",
+    item=Scenario,
+    noun="scenario",
 )
-
-
-def load_scenarios(path: Path) -> tuple[list[Scenario], list[int | None]]:
-    """Every scenario of a file and its line; the whole file is refused on any error."""
-    parsed, lines = load_yaml_items(path, "scenarios", Scenario, ScenarioFile)
-    check_unique_ids([s.id for s in parsed], lines, source=path, what="scenario")
-    return parsed, lines
 
 
 def load_scenario_set(location: str) -> tuple[list[Scenario], dict[str, str]]:
     """The scenarios of a built-in set name, path or URL, and the file's sha256."""
-    path = SCENARIO_SETS.file(location)
-    scenarios, _ = load_scenarios(path)
-    return scenarios, {location: file_sha256(path)}
+    return SCENARIO_SETS.load(location)
 
 
 def filter_families(scenarios: list[Scenario], families: str | None) -> list[Scenario]:

@@ -10,7 +10,7 @@ VERSION = "2"
 #: the scenarios written for this project (scenarios/core.yaml in this folder)
 BUILTIN_SCENARIOS = "core"
 #: the family and its defaults of the parameters every family takes (tasks/standard_params.py)
-FAMILY = FamilyDefaults(TASK_NAME, VERSION, samples=3, temperature=1.0, max_tokens=800)
+FAMILY = FamilyDefaults.sampled(TASK_NAME, VERSION, samples=3, max_tokens=800)
 #: messages per conversation (system + task + assistant turns + tool results)
 DEFAULT_MESSAGE_LIMIT = 30
 REASONING_PROMPT = "honeypot_reasoning"

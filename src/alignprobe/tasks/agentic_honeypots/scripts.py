@@ -30,7 +30,6 @@ from alignprobe.tasks.agentic_honeypots.data import (
     SCENARIO_SETS,
     Scenario,
     ToolCallSpec,
-    load_scenarios,
 )
 from alignprobe.tasks.agentic_honeypots.defaults import BUILTIN_SCENARIOS
 from alignprobe.tasks.agentic_honeypots.types import ToolName
@@ -57,7 +56,7 @@ DONE = "Done: I finished the task as asked."
 @cache
 def _scenarios(location: str) -> dict[str, Scenario]:
     path = Path(location) if location != BUILTIN_SCENARIOS else SCENARIO_SETS.file(location)
-    return {s.task.strip(): s for s in load_scenarios(path)[0]}
+    return {s.task.strip(): s for s in SCENARIO_SETS.read(path)[0]}
 
 
 def _scenario(request: ScriptRequest) -> Scenario:

@@ -8,19 +8,17 @@ and repeated ids name the file and line.
 from __future__ import annotations
 
 from inspect_ai.dataset import MemoryDataset
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, field_validator
 
 from alignprobe.conditions import Condition
-from alignprobe.fileio import check_unique_ids, load_yaml_items
-from alignprobe.sources import BuiltinData, file_sha256
 from alignprobe.tasks.goals_question import defaults
+from alignprobe.tasks.item_sets import ItemSets, ListedItem
 from alignprobe.tasks.samples import one_turn_sample
 
 
-class GoalsQuestion(BaseModel):
+class GoalsQuestion(ListedItem):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(min_length=1)
     prompt: str
 
     @field_validator("prompt")
@@ -31,27 +29,21 @@ class GoalsQuestion(BaseModel):
         return value.strip()
 
 
-class QuestionFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    questions: list[GoalsQuestion] = Field(min_length=1)
-
-
-QUESTION_SETS = BuiltinData(
+QUESTION_SETS = ItemSets(
     "alignprobe.tasks.goals_question",
     "questions",
     what="question set",
     field="questions",
     accepts="a path or URL of a YAML file with questions: [{id, prompt}]",
+    key="questions",
+    item=GoalsQuestion,
+    noun="question",
 )
 
 
 def load_questions(location: str) -> tuple[list[GoalsQuestion], dict[str, str]]:
     """The paraphrases of a set name, path or URL, and the file's sha256."""
-    path = QUESTION_SETS.file(location)
-    parsed, lines = load_yaml_items(path, "questions", GoalsQuestion, QuestionFile)
-    check_unique_ids([q.id for q in parsed], lines, source=path, what="question")
-    return parsed, {location: file_sha256(path)}
+    return QUESTION_SETS.load(location)
 
 
 def question_samples(questions: list[GoalsQuestion], condition: Condition) -> MemoryDataset:

@@ -11,6 +11,6 @@ VERSION = "1"
 BUILTIN_QUESTIONS = "core"
 #: the family and its defaults of the parameters every family takes (tasks/standard_params.py); many
 #: samples per checkpoint: 12 paraphrases x 10 answers = 120 per condition
-FAMILY = FamilyDefaults(TASK_NAME, VERSION, samples=10, temperature=1.0, max_tokens=600)
+FAMILY = FamilyDefaults.sampled(TASK_NAME, VERSION, samples=10, max_tokens=600)
 ANSWER_PROMPT = "goals_answer"
 TRANSCRIPT_PROMPT = "goals_transcript"

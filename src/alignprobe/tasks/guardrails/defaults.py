@@ -10,7 +10,7 @@ VERSION = "1"
 #: built-in probe set (``data/<name>.yaml`` in this folder)
 DEFAULT_DATASET = "core"
 #: the family and its defaults of the parameters every family takes (tasks/standard_params.py)
-FAMILY = FamilyDefaults(TASK_NAME, VERSION, epochs=1, temperature=0.0, max_tokens=1024)
+FAMILY = FamilyDefaults.greedy(TASK_NAME, VERSION, max_tokens=1024)
 #: versioned rubric prompt in ``alignprobe/scorers/prompts/``
 JUDGE_PROMPT = "guardrail_rubric"
 #: the judge reasons before its verdict line; room for that

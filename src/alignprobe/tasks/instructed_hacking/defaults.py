@@ -13,7 +13,7 @@ DEFAULT_ITEMS = "core"
 DEFAULT_DOMAINS = "all"
 REPORT_PROMPT = "report_classifier"
 #: the family and its defaults of the parameters every family takes (tasks/standard_params.py)
-FAMILY = FamilyDefaults(TASK_NAME, VERSION, samples=1, temperature=1.0, max_tokens=2000)
+FAMILY = FamilyDefaults.sampled(TASK_NAME, VERSION, samples=1, max_tokens=2000)
 CONFESSION_PROMPT = "confession_classifier"
 JUDGE_MAX_TOKENS = 16
 

@@ -11,7 +11,7 @@ VERSION = "1"
 DEFAULT_DATASET = "core"
 DEFAULT_VARIANTS = "aligned,conflict"
 #: the family and its defaults of the parameters every family takes (tasks/standard_params.py)
-FAMILY = FamilyDefaults(TASK_NAME, VERSION, epochs=1, temperature=0.0, max_tokens=2048)
+FAMILY = FamilyDefaults.greedy(TASK_NAME, VERSION, max_tokens=2048)
 #: seed for langdetect, whose detector is random unless seeded (IFEval's language checks)
 LANGDETECT_SEED = 0
 #: NLTK model name that IFEval's sentence counting loads
