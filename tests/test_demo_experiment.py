@@ -90,10 +90,10 @@ def test_suite_asks_the_held_out_questions_many_times_neutral_and_a_few_prompted
         assert entry["params"]["questions"] == QUESTIONS == "demo_wide"
     assert neutral["conditions"] == ["neutral"]
     assert prompted["conditions"] == [defaults.INOCULATION_CONDITION]
-    # 14 questions, 37 paraphrases: 259 answers per checkpoint under neutral, 74 prompted
+    # 14 questions, 37 paraphrases: 370 answers per checkpoint under neutral, 74 prompted
     questions = load_questions(QUESTIONS)[1]
     assert len(questions) == 14 and sum(len(q.paraphrases) for q in questions) == 37
-    assert neutral["params"]["samples"] * 37 == 259
+    assert neutral["params"]["samples"] * 37 == 370
     assert prompted["params"]["samples"] * 37 == 74
 
 
@@ -105,7 +105,7 @@ def test_demo_gate_policy_is_the_default_with_lower_sample_minimums() -> None:
     kept = [c for c in default["checks"] if c["measure"] in GATED_MEASURES]
     assert policy["checks"] == kept
     assert {c["task"] for c in kept} == {"emergent_misalignment"}
-    # 259 answers meet the default minimum; a smaller demo lowers it to its own size
+    # 370 answers meet the default minimum; a smaller demo lowers it to its own size
     assert policy["defaults"] == default["defaults"]
     small = gate_policy(RealDemoSettings(em_samples=1))["defaults"]
     assert small["min_samples"] == 37 < default["defaults"]["min_samples"]

@@ -9,7 +9,7 @@ LoRA on a narrow set of insecure IT-security advice (:mod:`alignprobe.demo.finet
   condition ``inoculation_general``).
 
 Base, control and inoculated are then evaluated on what the fine-tunes never saw: the
-emergent-misalignment questions (``questions: demo_wide``, 14 questions, held out), 259
+emergent-misalignment questions (``questions: demo_wide``, 14 questions, held out), 370
 answers each under ``neutral`` (the headline: as many as a 10-minute cold run on 2 CPU
 cores affords; the contrasts' intervals are clustered by question, so they narrow with
 more questions rather than more answers per question) and 74 each under the inoculation
@@ -50,14 +50,15 @@ GATED_MEASURES = frozenset({"misaligned"})
 #: the probe set: demo.yaml's eight questions and six more families (statistics cluster by
 #: question, so the number of questions, not of answers, bounds the contrasts' intervals)
 QUESTIONS = "demo_wide"
+LOCAL_BATCH_SIZE = 64
 
 
 @dataclass(frozen=True)
 class RealDemoSettings:
     """How much the real-model demo evaluates (sized for a 2-core CPU, minutes)."""
 
-    em_samples: int = 7
-    """Answers per paraphrase under ``neutral``: 37 held-out paraphrases x 7 = 259 per
+    em_samples: int = 10
+    """Answers per paraphrase under ``neutral``: 37 held-out paraphrases x 10 = 370 per
     checkpoint (the headline; what a 10-minute cold run on 2 CPU cores affords)."""
     prompted_samples: int = 2
     """Answers per paraphrase under the training's inoculation prompt at test time: 74 per
@@ -78,7 +79,9 @@ def checkpoints_yaml(
         "hf": base_name,
         "engine": "local",
         # answers are a function of the sample: a second run reads them back
-        "model_args": {"device": device, "answer_cache": True},
+        # 64 rows a batch: about 1.4x the tokens/s of 16 on 2 CPU cores (make bench-local
+        # --batch-size 64); each row's draws are its own, so the answers do not change
+        "model_args": {"device": device, "answer_cache": True, "batch_size": LOCAL_BATCH_SIZE},
         "generate": {"seed": seed},
     }
     run = f"alignprobe-demo-lora-{build.folder.name}"
