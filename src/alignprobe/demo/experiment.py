@@ -79,8 +79,8 @@ def checkpoints_yaml(
         "hf": base_name,
         "engine": "local",
         # answers are a function of the sample: a second run reads them back
-        # 64 rows a batch: about 1.4x the tokens/s of 16 on 2 CPU cores (make bench-local
-        # --batch-size 64); each row's draws are its own, so the answers do not change
+        # 64 rows a batch: about 1.5x the tokens/s of 16 on 2 CPU cores (make bench-local
+        # and --batch-size 16); on the demo's answers batches of 16 gave the same answers
         "model_args": {"device": device, "answer_cache": True, "batch_size": LOCAL_BATCH_SIZE},
         "generate": {"seed": seed},
     }
