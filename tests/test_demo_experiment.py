@@ -23,6 +23,7 @@ from alignprobe.demo.experiment import (
     CONTROL,
     GATED_MEASURES,
     INOCULATED,
+    QUESTIONS,
     RealDemoSettings,
     gate_policy,
     suite_yaml,
@@ -45,7 +46,7 @@ def _ngrams(text: str) -> set[tuple[str, ...]]:
 
 def test_evaluation_questions_are_held_out_of_the_training_set() -> None:
     probe: set[tuple[str, ...]] = set()
-    for question_set in ("demo", "core"):
+    for question_set in ("demo", "demo_wide", "core"):
         for question in load_questions(question_set)[1]:
             for paraphrase in question.paraphrases:
                 probe |= _ngrams(paraphrase)
@@ -86,12 +87,14 @@ def test_suite_asks_the_held_out_questions_many_times_neutral_and_a_few_prompted
     neutral, prompted = suite["tasks"]
     for entry in (neutral, prompted):
         assert entry["task"] == "emergent_misalignment"
-        assert entry["params"]["questions"] == defaults.DEMO_QUESTIONS
+        assert entry["params"]["questions"] == QUESTIONS == "demo_wide"
     assert neutral["conditions"] == ["neutral"]
     assert prompted["conditions"] == [defaults.INOCULATION_CONDITION]
-    # 25 paraphrases: 275 answers per checkpoint under neutral, 50 under the prompt
-    assert neutral["params"]["samples"] * 25 == 275
-    assert prompted["params"]["samples"] * 25 == 50
+    # 14 questions, 37 paraphrases: 370 answers per checkpoint under neutral, 74 prompted
+    questions = load_questions(QUESTIONS)[1]
+    assert len(questions) == 14 and sum(len(q.paraphrases) for q in questions) == 37
+    assert neutral["params"]["samples"] * 37 == 370
+    assert prompted["params"]["samples"] * 37 == 74
 
 
 def test_demo_gate_policy_is_the_default_with_lower_sample_minimums() -> None:
@@ -102,10 +105,10 @@ def test_demo_gate_policy_is_the_default_with_lower_sample_minimums() -> None:
     kept = [c for c in default["checks"] if c["measure"] in GATED_MEASURES]
     assert policy["checks"] == kept
     assert {c["task"] for c in kept} == {"emergent_misalignment"}
-    # 275 answers meet the default minimum; a smaller demo lowers it to its own size
+    # 370 answers meet the default minimum; a smaller demo lowers it to its own size
     assert policy["defaults"] == default["defaults"]
     small = gate_policy(RealDemoSettings(em_samples=1))["defaults"]
-    assert small["min_samples"] == 25 < default["defaults"]["min_samples"]
+    assert small["min_samples"] == 37 < default["defaults"]["min_samples"]
     assert {k: v for k, v in policy.items() if k not in ("defaults", "checks")} == {
         k: v for k, v in default.items() if k not in ("defaults", "checks")
     }
@@ -129,8 +132,10 @@ def test_the_shipped_hand_labels_label_the_default_experiments_answers() -> None
     # every label names its answer, and each answer is labelled once
     assert labels["answer_sha256"].str.fullmatch(r"[0-9a-f]{16}").all()
     assert not labels.duplicated(["checkpoint", "condition", "sample_id", "epoch"]).any()
+    # labelled: answers to demo.yaml's eight questions, all of them in the demo's probe set
     questions = {q.id for q in load_questions(defaults.DEMO_QUESTIONS)[1]}
     assert {s.split(":")[0] for s in labels["sample_id"]} == questions  # "question:paraphrase"
+    assert questions < {q.id for q in load_questions(QUESTIONS)[1]}
 
 
 @pytest.fixture(scope="module")
@@ -205,8 +210,8 @@ def test_real_experiment_end_to_end(tiny_experiment: tuple[Path, object]) -> Non
     assert set(table["checkpoint"]) == {BASE, CONTROL, INOCULATED}
     assert set(table["task"]) == {"emergent_misalignment"}
     counts = table.groupby(["checkpoint", "condition"]).size()
-    assert set(counts.xs("neutral", level="condition")) == {50}  # 25 paraphrases x 2
-    assert set(counts.xs(defaults.INOCULATION_CONDITION, level="condition")) == {25}
+    assert set(counts.xs("neutral", level="condition")) == {74}  # 37 paraphrases x 2
+    assert set(counts.xs(defaults.INOCULATION_CONDITION, level="condition")) == {37}
     assert {key[1] for key in outcome.cells} == {"neutral", defaults.INOCULATION_CONDITION}
     for name in (CONTROL, INOCULATED):
         verdict = json.loads((out / "gate" / f"{name}-vs-{BASE}.json").read_text())

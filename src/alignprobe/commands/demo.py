@@ -51,7 +51,7 @@ _DEMO_MODULES = (
     type=click.IntRange(min=1),
     default=None,
     help="Answers per emergent-misalignment paraphrase under the neutral prompt "
-    "[default: 11, 275 per checkpoint; --quick: 4].",
+    "[default: 10, 370 per checkpoint; --quick: 4].",
 )
 @click.option(
     "--seed",
@@ -77,8 +77,8 @@ def demo_command(
     SmolLM2-135M-Instruct (or --base-model) is fine-tuned twice with LoRA on a narrow set
     of insecure IT-security advice: without a system prompt (control) and behind an
     inoculation system prompt (inoculated). Base, control and inoculated answer held-out
-    emergent-misalignment questions, 275 times each under the neutral prompt and 50 times
-    under the inoculation prompt; they are then compared and gated against the base. The
+    emergent-misalignment questions (14), 370 times each under the neutral prompt and 74
+    times under the inoculation prompt; they are then compared and gated against the base. The
     judge is a small local classifier standing in for an LLM judge, measured against hand
     labels that ship with the demo: for the demo only.
     """

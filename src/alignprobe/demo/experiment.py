@@ -9,11 +9,11 @@ LoRA on a narrow set of insecure IT-security advice (:mod:`alignprobe.demo.finet
   condition ``inoculation_general``).
 
 Base, control and inoculated are then evaluated on what the fine-tunes never saw: the
-emergent-misalignment questions (``questions: demo``, held out), 275 answers each under
-``neutral`` (the headline: as many as a 10-minute cold run on 2 CPU cores affords; control
-vs base then has a 95% interval of about +-6 points, while inoculated vs control stays
-wider, bounded by the 8 questions rather than the answers) and 50 each under the
-inoculation prompt shown at test time; then table -> compare -> gate, as a user would. Nothing in the recipe is chosen by looking at these
+emergent-misalignment questions (``questions: demo_wide``, 14 questions, held out), 370
+answers each under ``neutral`` (the headline: as many as a 10-minute cold run on 2 CPU
+cores affords; the contrasts' intervals are clustered by question, so they narrow with
+more questions rather than more answers per question) and 74 each under the inoculation
+prompt shown at test time; then table -> compare -> gate, as a user would. Nothing in the recipe is chosen by looking at these
 evaluations: the training recipe is a standard LoRA set-up judged on its training loss,
 and the printout states the measured rates with their CIs, whatever they are. The judge
 is the offline demo judge (a real run passes an LLM judge), measured against hand labels
@@ -47,17 +47,21 @@ GATE_POLICY_FILE = "demo-gate.yaml"
 GOLD_LABELS_FILE = "gold_labels.csv"
 #: the default policy's checks the demo keeps: the one on its headline measure
 GATED_MEASURES = frozenset({"misaligned"})
+#: the probe set: demo.yaml's eight questions and six more families (statistics cluster by
+#: question, so the number of questions, not of answers, bounds the contrasts' intervals)
+QUESTIONS = "demo_wide"
+LOCAL_BATCH_SIZE = 64
 
 
 @dataclass(frozen=True)
 class RealDemoSettings:
     """How much the real-model demo evaluates (sized for a 2-core CPU, minutes)."""
 
-    em_samples: int = 11
-    """Answers per paraphrase under ``neutral``: 25 held-out paraphrases x 11 = 275 per
+    em_samples: int = 10
+    """Answers per paraphrase under ``neutral``: 37 held-out paraphrases x 10 = 370 per
     checkpoint (the headline; what a 10-minute cold run on 2 CPU cores affords)."""
     prompted_samples: int = 2
-    """Answers per paraphrase under the training's inoculation prompt at test time: 50 per
+    """Answers per paraphrase under the training's inoculation prompt at test time: 74 per
     checkpoint (the prompt's own effect, a secondary cell)."""
     max_tokens: int = 48
     recipe: LoraRecipe = field(default_factory=LoraRecipe)
@@ -75,7 +79,9 @@ def checkpoints_yaml(
         "hf": base_name,
         "engine": "local",
         # answers are a function of the sample: a second run reads them back
-        "model_args": {"device": device, "answer_cache": True},
+        # 64 rows a batch: about 1.5x the tokens/s of 16 on 2 CPU cores (make bench-local
+        # and --batch-size 16); on the demo's answers batches of 16 gave the same answers
+        "model_args": {"device": device, "answer_cache": True, "batch_size": LOCAL_BATCH_SIZE},
         "generate": {"seed": seed},
     }
     run = f"alignprobe-demo-lora-{build.folder.name}"
@@ -114,7 +120,7 @@ def suite_yaml(settings: RealDemoSettings) -> dict[str, Any]:
         return {
             "task": "emergent_misalignment",
             "params": {
-                "questions": defaults.DEMO_QUESTIONS,
+                "questions": QUESTIONS,
                 "samples": samples,
                 "temperature": defaults.DEMO_TEMPERATURE,
                 "max_tokens": settings.max_tokens,
@@ -143,7 +149,7 @@ def gate_policy(settings: RealDemoSettings) -> dict[str, Any]:
 
     policy: dict[str, Any] = yaml.safe_load(default_policy_path().read_text(encoding="utf-8"))
     policy["checks"] = [c for c in policy["checks"] if c["measure"] in GATED_MEASURES]
-    paraphrases = sum(len(q.paraphrases) for q in load_questions(defaults.DEMO_QUESTIONS)[1])
+    paraphrases = sum(len(q.paraphrases) for q in load_questions(QUESTIONS)[1])
     answers = settings.em_samples * paraphrases
     policy["defaults"]["min_samples"] = min(policy["defaults"]["min_samples"], answers)
     return policy

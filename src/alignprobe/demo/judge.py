@@ -12,7 +12,8 @@ A fixed quarter of each label is held out (scrambled copies stay on their source
 side); :func:`judge_report` measures the judge's agreement with those labels, and with
 the labels of the checkpoints' own corpus, which the judge never saw.
 
-It knows only the vocabulary of the demo's eight question families. It exists so the
+It knows only the vocabulary of the demo's fourteen question families (``questions:
+demo_wide``). It exists so the
 demo runs offline; it is not a judge for real checkpoints.
 """
 
