@@ -267,3 +267,25 @@ def test_a_build_stopped_midway_leaves_the_old_table_and_no_partial_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [TABLE, TABLE_CSV, MEASURES_JSON, "run_status.json"]
     )
+
+
+def test_a_damaged_sample_is_skipped_named_and_the_run_reads_as_incomplete(
+    mixed_run: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One sample entry of a readable log cut short (bit rot, a hand edit): the other
+    samples are still read, the damaged one is named, and the run is not complete."""
+    run = tmp_path / "run"
+    shutil.copytree(mixed_run, run)
+    complete = write_run_table(run, tmp_path / "complete")
+    log = sorted((run / LOGS).glob("*.eval"))[0]
+    with zipfile.ZipFile(log) as archive:
+        name = sorted(n for n in archive.namelist() if n.startswith("samples/"))[0]
+        raw = archive.read(name)
+    _rewrite(log, {name: raw[: len(raw) // 2]}, [])
+
+    built = write_run_table(run, tmp_path / "damaged")
+    assert f"skipped an unreadable sample {name} (JSONDecodeError" in caplog.text
+    assert log.name in caplog.text
+    assert complete.status is not None and complete.status.complete
+    assert built.status is not None and not built.status.complete
+    assert sum(built.rows.values()) == sum(complete.rows.values()) - 1

@@ -35,6 +35,7 @@ interrupted run.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -42,8 +43,12 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 from zipfile import ZipFile
 
+from alignprobe.run.status import UNREADABLE_LOG
+
 if TYPE_CHECKING:
     from inspect_ai.log import EvalSample
+
+logger = logging.getLogger(__name__)
 
 SAMPLES_PREFIX = "samples/"
 ATTACHMENT = "attachment://"
@@ -114,7 +119,21 @@ def iter_samples(location: str) -> Iterator[EvalSample]:
         # identical messages, which costs more than it saves on a sample's few messages
         context = {DESERIALIZING: True}
         for info in entries.values():
-            yield _sample(archive.read(info), context)
+            try:
+                sample = _sample(archive.read(info), context)
+            except UNREADABLE_LOG as error:
+                # one damaged entry in a readable log: its row is missing, so the run
+                # reads as incomplete; the rest of the log is still the run's work
+                logger.warning(
+                    "skipped an unreadable sample %s (%s: %s) [%s]; move the log out of the "
+                    "run's logs/ and re-run `alignprobe run` to answer its samples again",
+                    info.filename,
+                    type(error).__name__,
+                    error,
+                    location,
+                )
+                continue
+            yield sample
 
 
 def read_samples(location: str) -> list[EvalSample]:
