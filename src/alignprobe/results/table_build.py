@@ -200,9 +200,17 @@ class TableWriter:
             self._parquet.write_table(pending.slice(0, whole), row_group_size=ROW_GROUP_ROWS)
             self._pending = [pending.slice(whole)]
 
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
+        # stopped while writing (a Ctrl-C, a full disk): no table from this writer
+        if error is not None:
+            self.discard()
+
     def discard(self) -> None:
-        """Stop without a table: the ``.partial`` files removed (a Ctrl-C, a full disk),
-        what was there before left as it was."""
+        """Stop without a table: the ``.partial`` files removed, what was there before
+        left as it was."""
         if self._csv is not None:
             self._csv.close()
         self._parquet.close()
@@ -281,17 +289,13 @@ def write_run_table(run_dir: Path, out_dir: Path, *, csv: bool = True) -> BuiltT
             empty = order_columns(pd.concat([out, family], axis=1), measures)
             schema = pa.Schema.from_pandas(empty, preserve_index=False)
         status = assess(run_dir, log_counts(logs, present, answered))
-        writer = TableWriter(out_dir, schema, measures, status, csv=csv)
         rows: Counter[Key] = Counter()
-        try:
+        with TableWriter(out_dir, schema, measures, status, csv=csv) as writer:
             for group_rows in spill.groups(schema):
                 writer.write(group_rows)
                 counts = group_rows.select(GROUP_KEYS).to_pandas().groupby(GROUP_KEYS).size()
                 for (checkpoint, task, condition), n in counts.items():
                     rows[(str(checkpoint), str(task), str(condition))] += int(n)
-        except BaseException:
-            writer.discard()
-            raise
         paths = writer.close()
     return BuiltTable(measures, status, tally.unread(), dict(sorted(rows.items())), paths)
 
@@ -301,10 +305,6 @@ def write_frame(
 ) -> list[Path]:
     """A table already in memory (an import, a rejudged table), written as a run's is."""
     table = pa.Table.from_pandas(df, preserve_index=False)
-    writer = TableWriter(out_dir, table.schema, measures, status)
-    try:
+    with TableWriter(out_dir, table.schema, measures, status) as writer:
         writer.write(table, df)
-    except BaseException:
-        writer.discard()
-        raise
     return writer.close()

@@ -129,7 +129,7 @@ class RunStore:
         name = location.rstrip("/").rsplit("/", 1)[-1]
         with self._reaching("move", *folder, name):
             self.fs.makedirs(self._path(*folder), exist_ok=True)
-            self.fs.mv(self.fs._strip_protocol(location), self._path(*folder, name))
+            self.fs.mv(fsspec.core.strip_protocol(location), self._path(*folder, name))
         return self.url(*folder, name)
 
     def has_logs(self, *parts: str) -> bool:
