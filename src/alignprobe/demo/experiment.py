@@ -11,10 +11,10 @@ LoRA on a narrow set of insecure IT-security advice (:mod:`alignprobe.demo.finet
 Base, control and inoculated are then evaluated on what the fine-tunes never saw: the
 emergent-misalignment questions (``questions: demo_wide``, 14 questions, held out), 370
 answers each under ``neutral`` (the headline: as many as a 10-minute cold run on 2 CPU
-cores affords; the contrasts' intervals are clustered by question, so they narrow with
-more questions rather than more answers per question) and 74 each under the inoculation
-prompt shown at test time; then table -> compare -> gate, as a user would. Nothing in the recipe is chosen by looking at these
-evaluations: the training recipe is a standard LoRA set-up judged on its training loss,
+cores affords; the contrasts' intervals are clustered by question, so both the number of
+questions and the answers behind each question's rate narrow them) and 74 each under the
+inoculation prompt shown at test time; then table -> compare -> gate, as a user would.
+Nothing in the recipe is chosen by looking at these evaluations: the training recipe is a standard LoRA set-up judged on its training loss,
 and the printout states the measured rates with their CIs, whatever they are. The judge
 is the offline demo judge (a real run passes an LLM judge), measured against hand labels
 of its answers that ship with the demo.
@@ -48,7 +48,7 @@ GOLD_LABELS_FILE = "gold_labels.csv"
 #: the default policy's checks the demo keeps: the one on its headline measure
 GATED_MEASURES = frozenset({"misaligned"})
 #: the probe set: demo.yaml's eight questions and six more families (statistics cluster by
-#: question, so the number of questions, not of answers, bounds the contrasts' intervals)
+#: question: with eight, a t with 7 degrees of freedom kept inoculated - control above +-6)
 QUESTIONS = "demo_wide"
 LOCAL_BATCH_SIZE = 64
 
